@@ -1,0 +1,19 @@
+"""The ``latticebench`` command line (typer). Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from latticebench.cli.demo import demo
+from latticebench.cli.models import app as models_app
+
+app = typer.Typer(
+    name="latticebench",
+    help="Benchmark machine-learned interatomic potentials for lattice dynamics against DFT.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(models_app, name="models")
+app.command(name="demo")(demo)
+
+__all__ = ["app"]

@@ -1,0 +1,5 @@
+"""Allow ``python -m latticebench.cli``."""
+
+from latticebench.cli import app
+
+app()

@@ -1,0 +1,1 @@
+"""Reference data shipped with latticebench (see README.md in this folder)."""

@@ -1,0 +1,105 @@
+"""CHGNet models: weights from the chgnet package (offline), batched prediction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from importlib.metadata import version
+
+import numpy as np
+from ase import Atoms
+
+from latticebench.models.checkpoints import ResolvedCheckpoint, sha256_file
+from latticebench.models.loaded import LoadedModel, Predictions
+from latticebench.models.mace_backend import ModelLoadError, preserve_torch_default_dtype
+from latticebench.models.record import ModelRecord
+
+__all__ = ["ChgnetModel"]
+
+logger = logging.getLogger(__name__)
+
+
+class ChgnetModel(LoadedModel):
+    """A CHGNet version shipped with the chgnet package.
+
+    CHGNet evaluates in float32 only (its graph code fixes the dtype); a request for float64
+    is logged and the record says float32.
+
+    Parameters
+    ----------
+    checkpoint : ResolvedCheckpoint
+    device : str
+    dtype : str
+        Requested dtype; only ``"float32"`` is honoured.
+    """
+
+    def __init__(self, checkpoint: ResolvedCheckpoint, device: str, dtype: str) -> None:
+        from chgnet.model import CHGNet
+
+        if dtype != "float32":
+            logger.warning("CHGNet runs in float32 only; %s was requested", dtype)
+        assert checkpoint.spec is not None and checkpoint.spec.chgnet_version is not None
+        with preserve_torch_default_dtype():
+            try:
+                self._model = CHGNet.load(
+                    model_name=checkpoint.spec.chgnet_version,
+                    use_device=device,
+                    verbose=False,
+                    check_cuda_mem=False,
+                )
+            except Exception as exc:
+                raise ModelLoadError(
+                    f"could not load CHGNet {checkpoint.spec.chgnet_version} from "
+                    f"{checkpoint.path}: {type(exc).__name__}: {exc}"
+                ) from exc
+        self._device = device
+        self.record = ModelRecord(
+            name=checkpoint.name,
+            family="chgnet",
+            package="chgnet",
+            package_version=version("chgnet"),
+            checkpoint_path=str(checkpoint.path),
+            checkpoint_sha256=sha256_file(checkpoint.path),
+            source=checkpoint.source,
+            dtype="float32",
+            device=device,
+            license=checkpoint.spec.license,
+        )
+
+    def calculator(self):
+        """Return a CHGNetCalculator sharing this model's weights.
+
+        Returns
+        -------
+        chgnet.model.dynamics.CHGNetCalculator
+        """
+        from chgnet.model.dynamics import CHGNetCalculator
+
+        return CHGNetCalculator(model=self._model, use_device=self._device, check_cuda_mem=False)
+
+    def predict(self, structures: Sequence[Atoms], batch_size: int = 8) -> Predictions:
+        """Energies and forces of many structures with CHGNet's batched ``predict_structure``.
+
+        Parameters
+        ----------
+        structures : sequence of ase.Atoms
+        batch_size : int
+
+        Returns
+        -------
+        Predictions
+            Total energies in eV (CHGNet predicts eV/atom; multiplied here), forces in eV/Å.
+        """
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        if not structures:
+            return Predictions(np.zeros(0), [])
+        converted = [AseAtomsAdaptor.get_structure(atoms) for atoms in structures]
+        results = self._model.predict_structure(converted, task="ef", batch_size=max(1, batch_size))
+        if isinstance(results, dict):
+            results = [results]
+        energies = np.array(
+            [float(r["e"]) * len(s) for r, s in zip(results, structures, strict=True)]
+        )
+        forces = [np.asarray(r["f"], dtype=float) for r in results]
+        return Predictions(energies, forces)
