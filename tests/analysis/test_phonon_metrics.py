@@ -48,9 +48,9 @@ def test_signed_omega_squared_keeps_the_sign():
 
 
 def test_omega_squared_rmse_against_a_hand_computation():
-    a = np.array([[1.0, 2.0], [-1.0, 3.0]])
-    b = np.array([[2.0, 1.0], [1.0, 3.0]])  # first q: same modes in another band order
-    # signed ω²: a → [[1, 4], [-1, 9]], sorted b → [[1, 4], [1, 9]]; differences 0, 0, -2, 0
+    a = np.array([[2.0, 1.0], [-1.0, 3.0]])
+    b = np.array([[1.0, 2.0], [3.0, 1.0]])  # the same modes in other band orders
+    # sorted signed ω²: a → [[1, 4], [-1, 9]], b → [[1, 4], [1, 9]]; differences 0, 0, -2, 0
     assert omega_squared_rmse(a, b) == pytest.approx(math.sqrt(4 / 4), rel=1e-15)
     assert omega_squared_rmse(a, a) == 0.0
     with pytest.raises(ValueError, match=r"got \(2, 2\) and \(2, 3\)"):

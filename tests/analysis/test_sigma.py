@@ -88,6 +88,7 @@ def test_sigma_does_not_depend_on_the_periodic_image(harmonic_case, rng, form):
     )
     F2_shifted = harmonic_forces(minimum_image_displacements(shifted, reference, SKEWED_CELL), phi)
     np.testing.assert_allclose(F2_shifted, F2_wrapped, atol=1e-10)
+    assert sigma_a(forces, F2_shifted, form=form) < 1e-8
     # with anharmonic "forces" (harmonic plus a fixed perturbation) σ is finite and image-blind
     perturbed = forces + 0.3 * rng.normal(size=forces.shape)
     wrapped_sigma = sigma_a(perturbed, F2_wrapped, form=form)
@@ -180,6 +181,7 @@ def test_sigma_result_collects_the_one_shot_numbers(anharmonic_trajectory):
     assert result.by_element == sigma_a_by_label(forces, F2, labels["element"], form="std")
     assert set(result.by_site) == {"0", "1", "2"}
     assert result.mode_sigma is None
+    assert result.per_mode is None
     with pytest.raises(ValueError, match="read-only"):
         result.per_frame[0] = 1.0
     data = result.to_dict()
@@ -211,3 +213,20 @@ def test_sigma_input_errors(rng):
         sigma_a_by_label(forces, forces, ["a", "b"])
     with pytest.raises(ValueError, match="3 frames cannot be split into 5 blocks"):
         block_standard_error(forces[:3], forces[:3])
+
+
+def test_atom_indices_are_a_set_and_may_count_from_the_end(anharmonic_trajectory):
+    u, forces, phi = anharmonic_trajectory
+    F2 = harmonic_forces(u, phi)
+    expected = loop_sigma(forces, F2, "rms", atoms=[0, 26])
+    assert sigma_a(forces, F2, atoms=[-1, 26, 0]) == pytest.approx(expected, rel=1e-12)
+
+
+def test_per_frame_sigma_is_nan_where_the_forces_vanish(rng):
+    forces = rng.normal(size=(3, 4, 3))
+    forces[1] = 0.0
+    F2 = 0.5 * forces
+    for form in FORMS:
+        per_frame = sigma_a_per_frame(forces, F2, form=form)
+        assert np.isnan(per_frame[1])
+        np.testing.assert_allclose(per_frame[[0, 2]], 0.5, rtol=1e-14)

@@ -9,6 +9,7 @@ from latticebench.analysis.displacements import harmonic_forces
 from latticebench.analysis.modes import mode_frequencies_and_vectors
 from latticebench.analysis.sigma import (
     SigmaAccumulator,
+    SigmaResult,
     block_standard_error,
     sigma_a,
     sigma_a_by_label,
@@ -49,9 +50,8 @@ def feed(accumulator, forces, F2):
 @pytest.mark.parametrize("form", ["rms", "std"])
 def test_accumulator_equals_one_shot_with_uneven_chunks(trajectory, form):
     forces, F2, phi, masses, labels = trajectory
-    accumulator = feed(
-        SigmaAccumulator.from_force_constants(phi, masses, labels=labels), forces, F2
-    )
+    accumulator = SigmaAccumulator.from_force_constants(phi, masses, labels=labels, n_blocks=6)
+    accumulator = feed(accumulator, forces, F2)  # 40 frames in 6 blocks: 7, 7, 7, 7, 6, 6
     result = accumulator.result(form=form)
     assert result.form == form
     assert result.n_frames == 40
@@ -70,9 +70,11 @@ def test_accumulator_equals_one_shot_with_uneven_chunks(trajectory, form):
     np.testing.assert_array_equal(np.isnan(result.mode_sigma), np.isnan(mode_sigma))
     np.testing.assert_allclose(result.mode_sigma, mode_sigma, rtol=1e-12)
     assert result.standard_error == pytest.approx(
-        block_standard_error(forces, F2, n_blocks=5, form=form), rel=1e-12
+        block_standard_error(forces, F2, n_blocks=6, form=form), rel=1e-12
     )
     assert result.by_element is result.by_label["element"]
+    assert result.by_site is result.by_label["site"]
+    assert result.per_mode[1] is result.mode_sigma
 
 
 def test_accumulator_is_exact_for_a_single_chunk_and_reusable(trajectory):
@@ -137,3 +139,19 @@ def test_accumulator_rejects_inconsistent_chunks_without_changing_state(trajecto
         SigmaAccumulator(masses=masses, eigenvectors=vectors)
     with pytest.raises(ValueError, match="n_blocks must be an integer >= 2"):
         SigmaAccumulator(n_blocks=1)
+
+
+def test_result_serialises_to_strict_json_and_back(trajectory):
+    import json
+
+    forces, F2, phi, masses, labels = trajectory
+    accumulator = SigmaAccumulator.from_force_constants(phi, masses, labels=labels)
+    result = feed(accumulator, forces, F2).result("std")
+    data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert data["mode_sigma"].count(None) == 3  # the translations' NaN
+    back = SigmaResult.from_dict(data)
+    np.testing.assert_array_equal(back.mode_sigma, result.mode_sigma)  # NaN restored
+    np.testing.assert_array_equal(back.mode_frequencies_thz, result.mode_frequencies_thz)
+    assert back.by_label == result.by_label
+    assert back.standard_error == result.standard_error
+    assert (back.form, back.n_frames, back.n_atoms) == ("std", 40, 10)

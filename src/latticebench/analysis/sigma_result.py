@@ -90,6 +90,13 @@ class SigmaResult:
         """σ^A per site (the ``"site"`` labelling), or None."""
         return self.by_label.get("site")
 
+    @property
+    def per_mode(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(mode_frequencies_thz, mode_sigma)``, both shape (3N,), or None without modes."""
+        if self.mode_sigma is None:
+            return None
+        return self.mode_frequencies_thz, self.mode_sigma
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary (lists and floats; NaN becomes None)."""
         return {
