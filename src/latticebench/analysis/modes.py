@@ -17,6 +17,7 @@ from latticebench.analysis.displacements import force_constants_matrix
 
 __all__ = [
     "THZ_PER_SQRT_EV_PER_A2_AMU",
+    "inverse_sqrt_masses",
     "mode_frequencies_and_vectors",
     "translation_mode_mask",
 ]
@@ -58,7 +59,7 @@ def mode_frequencies_and_vectors(
         degenerate set of modes the basis is arbitrary.
     """
     phi = force_constants_matrix(force_constants)
-    inv_sqrt_m = _inverse_sqrt_masses(masses, phi.shape[0] // 3)
+    inv_sqrt_m = inverse_sqrt_masses(masses, phi.shape[0] // 3)
     dynamical = phi * inv_sqrt_m[:, None] * inv_sqrt_m[None, :]
     dynamical = 0.5 * (dynamical + dynamical.T)
     eigenvalues, eigenvectors = np.linalg.eigh(dynamical)
@@ -93,7 +94,7 @@ def translation_mode_mask(eigenvectors: ArrayLike, masses: ArrayLike) -> np.ndar
     n_modes = vectors.shape[0]
     if vectors.shape != (n_modes, n_modes) or n_modes % 3:
         raise ValueError(f"eigenvectors must have shape (3N, 3N), got {vectors.shape}")
-    sqrt_m = 1.0 / _inverse_sqrt_masses(masses, n_modes // 3)
+    sqrt_m = 1.0 / inverse_sqrt_masses(masses, n_modes // 3)
     # Σ_i √m_i e_iα,s for α = x, y, z → (3, 3N)
     overlaps = np.einsum("i,iab->ab", sqrt_m[::3], vectors.reshape(n_modes // 3, 3, n_modes))
     weights = np.sum(overlaps**2, axis=0) / np.sum(sqrt_m[::3] ** 2)
@@ -102,8 +103,14 @@ def translation_mode_mask(eigenvectors: ArrayLike, masses: ArrayLike) -> np.ndar
     return mask
 
 
-def _inverse_sqrt_masses(masses: ArrayLike, n_atoms: int) -> np.ndarray:
-    """1/√m repeated for the three Cartesian components, shape (3N,)."""
+def inverse_sqrt_masses(masses: ArrayLike, n_atoms: int) -> np.ndarray:
+    """Validated ``1/√m`` (amu^-1/2) of ``n_atoms`` positive masses, each repeated 3×: shape (3N,).
+
+    Raises
+    ------
+    ValueError
+        Wrong shape, or a mass that is not positive and finite (its index named).
+    """
     m = float_array(masses, "masses", ndims=(1,))
     if m.shape != (n_atoms,):
         raise ValueError(f"masses must have shape ({n_atoms},) for {n_atoms} atoms, got {m.shape}")

@@ -28,6 +28,7 @@ from latticebench.analysis._validation import (
     site_labels,
 )
 from latticebench.analysis.modes import (
+    inverse_sqrt_masses,
     mode_frequencies_and_vectors,
     translation_mode_mask,
 )
@@ -182,10 +183,7 @@ def project_on_modes(forces: ArrayLike, eigenvectors: ArrayLike, masses: ArrayLi
             f"eigenvectors must have shape ({n_coords}, {n_coords}) for forces of shape "
             f"{F.shape}, got {vectors.shape}"
         )
-    m = np.asarray(masses, dtype=np.float64)
-    if m.shape != (F.shape[1],):
-        raise ValueError(f"masses must have shape ({F.shape[1]},), got {m.shape}")
-    weighted = (F / np.sqrt(m)[None, :, None]).reshape(F.shape[0], n_coords)
+    weighted = F.reshape(F.shape[0], n_coords) * inverse_sqrt_masses(masses, F.shape[1])
     return weighted @ vectors
 
 

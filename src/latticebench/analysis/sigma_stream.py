@@ -22,7 +22,11 @@ from latticebench.analysis._validation import (
     matching_frames,
     site_labels,
 )
-from latticebench.analysis.modes import mode_frequencies_and_vectors, translation_mode_mask
+from latticebench.analysis.modes import (
+    inverse_sqrt_masses,
+    mode_frequencies_and_vectors,
+    translation_mode_mask,
+)
 from latticebench.analysis.sigma_result import SigmaResult
 
 __all__ = ["SigmaAccumulator"]
@@ -241,7 +245,7 @@ class SigmaAccumulator:
                 f"and frequencies_thz ({n_coords},), got {vectors.shape} and {frequencies.shape}"
             )
         translations = translation_mode_mask(vectors, m)
-        inv_sqrt_m = np.repeat(1.0 / np.sqrt(m), 3)
+        inv_sqrt_m = inverse_sqrt_masses(m, m.shape[0])
         self._modes = (frequencies.copy(), vectors.copy(), inv_sqrt_m, translations)
 
 
