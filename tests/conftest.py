@@ -71,7 +71,7 @@ def build_tiny_mace(path: Path, *, seed: int = 0, r_max: float = 5.0) -> Path:
             atomic_numbers=z,
             correlation=2,
             gate=torch.nn.functional.silu,
-            atomic_inter_scale=2.0,
+            atomic_inter_scale=50.0,
             atomic_inter_shift=0.0,
         )
         torch.save(model, path)
