@@ -14,6 +14,7 @@ from __future__ import annotations
 from latticebench.stores.arrays import (
     PART_BYTES,
     ArrayBlob,
+    array_blob_id,
     get_arrays,
     has_blob,
     load_blob,
@@ -84,6 +85,7 @@ __all__ = [
     "StoreConnectionError",
     "StoreError",
     "UpsertReport",
+    "array_blob_id",
     "bson_size",
     "check_document_size",
     "connect_store",

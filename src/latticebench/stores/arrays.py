@@ -39,6 +39,7 @@ from latticebench.stores.size import check_document_size
 __all__ = [
     "PART_BYTES",
     "ArrayBlob",
+    "array_blob_id",
     "get_arrays",
     "has_blob",
     "load_blob",
@@ -267,6 +268,23 @@ def _parts_get(store: Any, blob_id: str) -> bytes | None:
 
 
 # ---- public API ----------------------------------------------------------------------------
+
+
+def array_blob_id(arrays: dict[str, np.ndarray], *, kind: str, meta: dict[str, Any]) -> str:
+    """The id :func:`put_arrays` will return for these arrays, without writing anything.
+
+    Parameters
+    ----------
+    arrays : dict of str to array_like
+    kind : str
+    meta : dict
+
+    Returns
+    -------
+    str
+        64 hex digits (SHA-256 of kind, meta and array contents).
+    """
+    return _digest(_header(kind, meta), _checked_arrays(arrays))
 
 
 def put_arrays(
