@@ -46,9 +46,9 @@ def _resolve_mapping(
             f"{name}: cannot map to unknown field(s) {unknown_fields}; fields: {list(TABLE_FIELDS)}"
         )
     resolved = dict(mapping)
-    for name in TABLE_FIELDS:
-        if name not in resolved and name in header:
-            resolved[name] = name
+    for field_name in TABLE_FIELDS:
+        if field_name not in resolved and field_name in header:
+            resolved[field_name] = field_name
     missing = [f"{column!r} (for {f})" for f, column in resolved.items() if column not in header]
     if "compound" not in resolved:
         missing.insert(0, "'compound' (map it with compound=<column>)")

@@ -110,9 +110,9 @@ def _checked_arrays(arrays: dict[str, Any]) -> dict[str, np.ndarray]:
 def _digest(header: str, arrays: dict[str, np.ndarray]) -> str:
     sha = hashlib.sha256(header.encode())
     for name in sorted(arrays):
-        array = np.ascontiguousarray(arrays[name])
+        array = arrays[name]
         sha.update(f"\0{name}\0{array.dtype.str}\0{array.shape}\0".encode())
-        sha.update(array.tobytes())
+        sha.update(array.tobytes(order="C"))
     return sha.hexdigest()
 
 
