@@ -131,6 +131,7 @@ def test_a_file_that_is_not_sqlite(tmp_path):
     with pytest.raises(ImportFileError) as info:
         import_ase_db(path)
     assert str(path) in str(info.value) and "not an SQLite database" in str(info.value)
+    assert store_snapshot() == ([], [])
 
 
 def test_an_sqlite_file_that_is_not_an_ase_database(tmp_path):

@@ -100,6 +100,7 @@ def test_nan_forces_are_refused(tmp_path):
     ase.io.write(path, frames)
     with pytest.raises(ImportFileError, match="forces of frame 1 is not finite"):
         import_trajectory(path, compound="Cs2NaInCl6", info=INFO)
+    assert store_snapshot() == ([], [])
 
 
 def test_unreadable_file(tmp_path):

@@ -314,3 +314,30 @@ def test_skip_frames_and_several_runs(tmp_path):
     assert np.abs(frames.forces[4] - data["forces"][2]).max() < PRINTED
     with pytest.raises(ImportFileError, match="skip_frames=6 leaves none"):
         _import(folder, skip_frames=6)
+
+
+def test_vasprun_is_parsed_with_bounded_memory(tmp_path):
+    """The parser keeps arrays, not the XML tree: its peak stays far below a full parse's."""
+    import tracemalloc
+    import xml.etree.ElementTree as ET
+
+    from tests.references.helpers import md_frames, supercell_80, vasprun_text
+
+    supercell = supercell_80()
+    fc = spring_force_constants(supercell)
+    positions, forces, energies = md_frames(supercell, fc, 150)
+    path = tmp_path / "vasprun.xml"
+    symbols = [s.specie.symbol for s in supercell]
+    path.write_text(vasprun_text(symbols, supercell.lattice.matrix, positions, forces, energies))
+
+    tracemalloc.start()
+    try:
+        ET.parse(path)
+        tree_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        frames = read_vasprun(path)
+        parser_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert frames.positions.shape == (150, 80, 3)
+    assert parser_peak < 0.4 * tree_peak, (parser_peak, tree_peak)

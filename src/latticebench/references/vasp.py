@@ -6,7 +6,9 @@ only, not the XML tree (pymatgen's ``Vasprun`` keeps every step, electronic step
 Per frame: lattice ``<structure><crystal><varray name="basis">`` (Å), fractional
 ``<varray name="positions">`` (converted to Cartesian Å), ``<varray name="forces">`` (eV/Å) and
 ``<energy><i name="e_fr_energy">`` (free energy TOTEN, eV, the energy the forces belong to).
-``POTIM`` (fs) and ``TEBEG`` (K) come from ``<incar>``, else ``<parameters>``.
+``POTIM`` (fs) and ``TEBEG`` (K) come from ``<incar>``, else ``<parameters>``. VASP writes MD
+positions wrapped into the cell, so stored positions are too; displacements from the reference
+positions must be taken with the minimum-image convention (as σ^A requires anyway).
 """
 
 from __future__ import annotations
