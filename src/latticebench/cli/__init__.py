@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from latticebench.cli.demo import demo
+from latticebench.cli.imports import app as imports_app
 from latticebench.cli.models import app as models_app
 
 app = typer.Typer(
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(models_app, name="models")
+app.add_typer(imports_app, name="import")
 app.command(name="demo")(demo)
 
 __all__ = ["app"]

@@ -1,1 +1,13 @@
-"""Pydantic output documents (units in every field description, a provenance block in each)."""
+"""Pydantic documents stored by latticebench (units in every field description)."""
+
+from __future__ import annotations
+
+from latticebench.schemas.reference import (
+    HEAVY_PARTS,
+    FieldUpdate,
+    ReferenceDoc,
+    ReferenceSource,
+    UpdateRecord,
+)
+
+__all__ = ["HEAVY_PARTS", "FieldUpdate", "ReferenceDoc", "ReferenceSource", "UpdateRecord"]
