@@ -152,16 +152,19 @@ class MDParameters(BaseModel):
         Parameters
         ----------
         step : int
-            Global step index, ``1 <= step <= total_steps``.
+            Global step index.
 
         Returns
         -------
         bool
-            True when the state after this step is checkpointed.
+            True when the state after this step is checkpointed (never for step 0, whose
+            checkpoint is written when the run starts, nor past ``total_steps``).
         """
         n_equil = self.equilibration_steps
+        if step <= 0 or step > self.total_steps:
+            return False
         if step in (n_equil, self.total_steps):
-            return step > 0
+            return True
         if step < n_equil:
             return step % self.checkpoint_interval == 0
         return (step - n_equil) % self.checkpoint_interval == 0
