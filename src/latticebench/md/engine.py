@@ -59,7 +59,7 @@ from latticebench.md.health import (
     check_temperature,
 )
 from latticebench.md.parameters import MDParameters
-from latticebench.md.status import MDStatus, write_status
+from latticebench.md.status import MDStatus, RunState, write_status
 from latticebench.md.trajectory import (
     ChunkBuffer,
     TrajectoryReader,
@@ -405,14 +405,14 @@ class MDRun:
         self,
         checkpoint: Checkpoint,
         progress: _Progress,
-        state: str,
+        state: RunState,
         reason: str | None,
         issue: HealthIssue | None,
         started: float,
     ) -> MDStatus:
         """Build the status, write ``status.json`` and return it."""
         status = MDStatus(
-            state=state,  # type: ignore[arg-type]
+            state=state,
             reason=reason,
             issue=issue,
             step=issue.step if issue is not None else progress.step,

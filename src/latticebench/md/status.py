@@ -11,7 +11,7 @@ from latticebench.md.atomic import write_json_atomic
 from latticebench.md.checkpoint import Correction
 from latticebench.md.health import HealthIssue
 
-__all__ = ["STATUS_FILE", "MDStatus", "read_status", "write_status"]
+__all__ = ["STATUS_FILE", "MDStatus", "RunState", "read_status", "write_status"]
 
 STATUS_FILE = "status.json"
 
