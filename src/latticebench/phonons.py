@@ -7,6 +7,7 @@ reduced coordinates of the primitive reciprocal cell.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,13 +71,16 @@ def make_phonopy(
         cell=structure.lattice.matrix,
         scaled_positions=structure.frac_coords,
     )
-    return Phonopy(
-        unitcell,
-        supercell_matrix=matrix,
-        primitive_matrix=primitive_matrix,
-        symprec=symprec,
-        log_level=0,
-    )
+    with warnings.catch_warnings():
+        # phonopy 4 notes that its default primitive matrix changed since v3; ours is explicit
+        warnings.filterwarnings("ignore", message=".*differs from phonopy v3.*")
+        return Phonopy(
+            unitcell,
+            supercell_matrix=matrix,
+            primitive_matrix=primitive_matrix,
+            symprec=symprec,
+            log_level=0,
+        )
 
 
 def _to_atoms(cell: PhonopyAtoms) -> Atoms:

@@ -1,0 +1,1 @@
+"""Flow Makers: they compose jobs and never compute."""

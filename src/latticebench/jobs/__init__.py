@@ -1,0 +1,1 @@
+"""Thin jobflow jobs and job Makers: relax, phonons, MD, anharmonicity (and rescoring)."""
