@@ -26,7 +26,7 @@ class HealthLimits(BaseModel):
             "temperature (dimensionless). Checked every step."
         ),
     )
-    min_distance_A: float = Field(  # noqa: N815  (unit suffix: Å)
+    min_distance_A: float = Field(
         default=0.5,
         gt=0.0,
         description=(
@@ -55,9 +55,7 @@ class MDParameters(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    temperature_K: float = Field(  # noqa: N815  (unit suffix: K)
-        default=300.0, gt=0.0, description="Target temperature (K)."
-    )
+    temperature_K: float = Field(default=300.0, gt=0.0, description="Target temperature (K).")
     timestep_fs: float = Field(default=1.0, gt=0.0, description="Integration time step (fs).")
     thermostat: Literal["andersen", "langevin"] = Field(
         default="andersen",

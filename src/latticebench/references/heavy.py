@@ -120,7 +120,7 @@ class AimdFrames:
     forces: np.ndarray
     cells: np.ndarray
     energies: np.ndarray | None = None
-    temperature_K: float | None = None  # noqa: N815 - unit in the name
+    temperature_K: float | None = None
     time_step_fs: float | None = None
     run_index: np.ndarray | None = None
 

@@ -84,7 +84,7 @@ class VasprunFrames:
     cells: np.ndarray
     energies: np.ndarray | None
     potim_fs: float | None
-    tebeg_K: float | None  # noqa: N815 - unit in the name
+    tebeg_K: float | None
 
 
 def _vectors(element: ET.Element | None, what: str, where: str) -> np.ndarray:

@@ -99,7 +99,7 @@ class ReferenceDoc(BaseModel):
         default=None,
         description="What the structure is, e.g. 'relaxed cell from the database row'.",
     )
-    sigma_300K: float | None = Field(  # noqa: N815 - unit in the name
+    sigma_300K: float | None = Field(
         default=None,
         ge=0.0,
         description=(
@@ -115,15 +115,15 @@ class ReferenceDoc(BaseModel):
             "to 'unspecified' when sigma_300K is given without a definition."
         ),
     )
-    sigma_temperature_K: float | None = Field(  # noqa: N815 - unit in the name
+    sigma_temperature_K: float | None = Field(
         default=None,
         gt=0.0,
         description="Temperature of the AIMD run that σ^A comes from, in K (300 when omitted).",
     )
-    formation_energy_eV_per_atom: float | None = Field(  # noqa: N815 - unit in the name
+    formation_energy_eV_per_atom: float | None = Field(
         default=None, description="DFT formation energy in eV/atom."
     )
-    sigma_weighted_frequency_THz: float | None = Field(  # noqa: N815 - unit in the name
+    sigma_weighted_frequency_THz: float | None = Field(
         default=None,
         description=(
             "σ-weighted mode frequency (the database's sigma_mode_averaged_300K), THz; "
