@@ -73,7 +73,7 @@ def make_phonopy(
     )
     with warnings.catch_warnings():
         # phonopy 4 notes that its default primitive matrix changed since v3; ours is explicit
-        warnings.filterwarnings("ignore", message=".*differs from phonopy v3.*")
+        warnings.filterwarnings("ignore", message=r"(?s).*differs from phonopy v3")
         return Phonopy(
             unitcell,
             supercell_matrix=matrix,

@@ -1,0 +1,141 @@
+"""Compounds × models against a DFT reference: lattice dynamics, rescoring, comparison."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+from jobflow import Flow, Maker
+
+from latticebench.flows.lattice_dynamics import LatticeDynamicsMaker
+from latticebench.jobs.compare import CompareMaker
+from latticebench.jobs.rescore import RescoreMaker
+from latticebench.protocol import REFERENCE_PROTOCOL, Protocol
+from latticebench.schemas.reference import ReferenceDoc
+from latticebench.structures import build_double_perovskite
+
+__all__ = ["BenchmarkMaker", "benchmark_key"]
+
+_REFERENCE_FIELDS = (
+    "dataset",
+    "compound",
+    "sigma_300K",
+    "sigma_definition",
+    "sigma_temperature_K",
+    "halide",
+    "level_of_theory",
+    "citation",
+)
+
+
+def benchmark_key(dataset: str, compound: str, model: str, protocol_id: str) -> tuple[str, ...]:
+    """Natural key of a benchmark document (see ``BENCHMARK_KEY``)."""
+    return (dataset, compound, model, protocol_id)
+
+
+@dataclass
+class BenchmarkMaker(Maker):
+    """Benchmark MLIPs against the reference documents of a dataset.
+
+    For every (reference compound, model): the lattice-dynamics flow on the reference structure
+    (or the Fm-3m structure built from the name when the reference has none); a rescoring job
+    when the reference has AIMD frames and force constants (decomposition rows, force and
+    phonon errors); a comparison job that stores the benchmark document.
+
+    Parameters
+    ----------
+    name : str
+        Flow name prefix.
+    models : list of str
+        Catalog names or checkpoint paths.
+    protocol : Protocol
+    device : str or None
+        Torch device of the model jobs.
+    batch_size : int
+        Structures per forward pass (phonons, rescoring).
+    with_modes : bool
+        Per-mode σ^A in the anharmonicity jobs.
+    """
+
+    name: str = "benchmark"
+    models: list[str] = field(default_factory=lambda: ["mace-mpa-0-medium"])
+    protocol: Protocol = field(default_factory=lambda: REFERENCE_PROTOCOL)
+    device: str | None = None
+    batch_size: int = 8
+    with_modes: bool = True
+
+    def make(
+        self,
+        references: Sequence[ReferenceDoc],
+        skip: Collection[tuple[str, ...]] = (),
+    ) -> Flow:
+        """Build the study flow.
+
+        Parameters
+        ----------
+        references : sequence of ReferenceDoc
+            One per compound to benchmark.
+        skip : collection of tuple
+            Benchmark keys (dataset, compound, model, protocol id) already done; left out.
+
+        Returns
+        -------
+        jobflow.Flow
+            One sub-flow per (compound, model), named ``"<compound> × <model>"``; its output
+            maps ``"compound|model"`` to the benchmark document of each.
+        """
+        done = {tuple(key) for key in skip}
+        protocol_id = self.protocol.protocol_id
+        subflows, outputs = [], {}
+        for reference in references:
+            for model in self.models:
+                key = benchmark_key(reference.dataset, reference.compound, model, protocol_id)
+                if key in done:
+                    continue
+                subflow = self._one(reference, model)
+                subflows.append(subflow)
+                outputs[f"{reference.compound}|{model}"] = subflow.output
+        return Flow(subflows, output=outputs, name=f"{self.name} {protocol_id}")
+
+    def _one(self, reference: ReferenceDoc, model: str) -> Flow:
+        structure = reference.get_structure() or build_double_perovskite(reference.compound)
+        lattice = LatticeDynamicsMaker(
+            model=model,
+            protocol=self.protocol,
+            device=self.device,
+            batch_size=self.batch_size,
+            with_modes=self.with_modes,
+        ).make_jobs(structure, compound=reference.compound)
+        jobs = lattice.all
+        rescore_output = None
+        uuids = {
+            "relax": lattice.relax.uuid,
+            "phonons": lattice.phonons.uuid,
+            "anharmonicity": lattice.anharmonicity.uuid,
+        }
+        if {"aimd", "force_constants"} <= set(reference.heavy):
+            rescore = RescoreMaker(
+                model=model,
+                phonon_parameters=self.protocol.phonons,
+                dtype=self.protocol.phonons.dtype,
+                device=self.device,
+                batch_size=self.batch_size,
+                protocol=self.protocol,
+            ).make(reference.dataset, reference.compound)
+            jobs.append(rescore)
+            rescore_output = rescore.output
+            uuids["rescore"] = rescore.uuid
+        compare = CompareMaker(protocol=self.protocol).make(
+            reference=reference.model_dump(mode="json", include=set(_REFERENCE_FIELDS)),
+            model=model,
+            relax={
+                "lattice_parameter_A": lattice.relax.output.lattice_parameter_A,
+                "converged": lattice.relax.output.converged,
+            },
+            phonon={"imaginary_mode_fraction": lattice.phonons.output.imaginary_mode_fraction},
+            sigma=lattice.anharmonicity.output,
+            rescore=rescore_output,
+            job_uuids=uuids,
+        )
+        jobs.append(compare)
+        return Flow(jobs, output=compare.output, name=f"{reference.compound} × {model}")
