@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from latticebench.protocol import DEMO_PROTOCOL, REFERENCE_PROTOCOL, Protocol
 
 __all__ = [
+    "DEMO_STUDY",
     "CompoundSelection",
     "ProtocolSpec",
     "Resources",
@@ -263,3 +264,13 @@ def _spread(docs: list[dict[str, Any]], per_halide: int) -> list[dict[str, Any]]
             )
         chosen.extend(picked)
     return chosen
+
+
+DEMO_STUDY = StudySpec(
+    name="demo",
+    compounds=CompoundSelection(spread_per_halide=2),
+    models=["chgnet-0.3.0"],
+    protocol=ProtocolSpec(preset="demo"),
+)
+"""The offline demo: 8 compounds (2 per halide, spread over the σ^A classes) × CHGNet 0.3.0
+(weights ship with chgnet) × the reduced demo protocol; ``workflows/demo.yaml`` is this study."""
