@@ -6,6 +6,7 @@ import typer
 
 from latticebench.cli.demo import demo
 from latticebench.cli.models import app as models_app
+from latticebench.cli.report import report
 
 app = typer.Typer(
     name="latticebench",
@@ -15,5 +16,6 @@ app = typer.Typer(
 )
 app.add_typer(models_app, name="models")
 app.command(name="demo")(demo)
+app.command(name="report")(report)
 
 __all__ = ["app"]
