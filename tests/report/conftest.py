@@ -18,6 +18,7 @@ def synthetic_store(tmp_path_factory):
     """(JobStore, Synthetic): stand-in job outputs and the documents that point at them."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # jobflow's own deprecation notice
+        warnings.filterwarnings("ignore", "Some jobs are not connected", UserWarning)
         return build_job_store(tmp_path_factory.mktemp("jobs"))
 
 

@@ -197,7 +197,7 @@ def build_job_store(root_dir, *, traces_for=range(4), bands_for=range(2)) -> tup
     from maggma.stores import MemoryStore
 
     anharmonicity_job = job(anharmonicity_output, data="sigma_per_frame")
-    phonon_job = job(phonon_output)
+    phonon_job = job(phonon_output, data="band")
     store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
     jobs, uuids, traces, bands = [], {}, {}, {}
     for model in MODELS:

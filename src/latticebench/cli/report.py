@@ -28,6 +28,10 @@ def report(
     ] = None,
     protocol_id: Annotated[str | None, typer.Option(help="Only this protocol id.")] = None,
     title: Annotated[str | None, typer.Option(help="Page title.")] = None,
+    bootstrap_resamples: Annotated[
+        int,
+        typer.Option(min=1, help="Bootstrap resamples of the 95% confidence intervals."),
+    ] = 1000,
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the report in a web browser.")
     ] = False,
@@ -68,6 +72,7 @@ def report(
                 extras=extras,
                 title=title or DEFAULT_TITLE,
                 thresholds=annotations.thresholds,
+                n_resamples=bootstrap_resamples,
             )
     except handled as exc:
         fail(str(exc))

@@ -210,19 +210,25 @@ def select_compounds(frame: pd.DataFrame, limit: int) -> list[str]:
     Returns
     -------
     list of str
-        Every compound when there are at most ``limit``; otherwise ``limit`` compounds at evenly
-        spaced ranks of their reference σ^A (compounds without one come last), in that order.
+        Every compound when there are at most ``limit``. Otherwise, ordered by reference σ^A,
+        ``limit`` compounds at evenly spaced ranks (both ends included) among those with a
+        reference σ^A; compounds without one only fill up when too few have one.
     """
     if limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
     if frame.empty or limit == 0:
         return []
     per_compound = frame.groupby("compound", sort=True)["sigma_dft"].first()
-    ordered = per_compound.sort_values(na_position="last", kind="stable").index.tolist()
-    if len(ordered) <= limit:
-        return [str(name) for name in ordered]
-    picks = np.unique(np.round(np.linspace(0, len(ordered) - 1, limit)).astype(int))
-    return [str(ordered[i]) for i in picks]
+    known = per_compound.dropna().sort_values(kind="stable").index.tolist()
+    unknown = per_compound[per_compound.isna()].index.tolist()
+    if len(known) + len(unknown) <= limit:
+        chosen = known + unknown
+    elif len(known) >= limit:
+        ranks = np.unique(np.round(np.linspace(0, len(known) - 1, limit)).astype(int))
+        chosen = [known[i] for i in ranks]
+    else:
+        chosen = known + unknown[: limit - len(known)]
+    return [str(name) for name in chosen]
 
 
 def load_extras(
