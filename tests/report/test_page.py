@@ -6,6 +6,7 @@ import html
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from latticebench import __version__
@@ -90,6 +91,18 @@ def test_index_and_every_figure_exist_and_are_referenced_relatively(report):
     on_disk = {p.name for p in (index.parent / "figures").glob("*.png")}
     assert on_disk == {Path(s).name for s in sources}  # nothing stale, nothing missing
     assert not list(index.parent.glob(".report-staging-*"))
+
+
+def test_no_figure_is_cut_off_at_its_edges(report):
+    """Nothing dark touches a figure's border: titles, labels and legends fit inside."""
+    from matplotlib.image import imread
+
+    index, page, _ = report
+    for image in page.images:
+        pixels = imread(index.parent / image["src"])[..., :3].mean(axis=2)
+        border = np.concatenate([pixels[:2].ravel(), pixels[-2:].ravel()])
+        border = np.concatenate([border, pixels[:, :2].ravel(), pixels[:, -2:].ravel()])
+        assert border.min() > 0.5, image["src"]
 
 
 def test_every_section_is_present_in_order(report):

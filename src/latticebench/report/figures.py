@@ -115,8 +115,11 @@ def parity_figure(
     -------
     matplotlib.figure.Figure
     """
-    figure = _new_figure(4.0, 4.55)
-    ax = figure.add_subplot()
+    # Fixed geometry (inches) instead of a layout engine: a square axes with room for a
+    # two-line title above and the axis label and legend below, whatever the tick labels.
+    width, height, left, bottom, side = 4.0, 4.6, 0.7, 0.95, 3.1
+    figure = Figure(figsize=(width, height))
+    ax = figure.add_axes((left / width, bottom / height, side / width, side / height))
     usable = rows.dropna(subset=["sigma_dft", "sigma_mlip"])
     cut = thresholds.stable_max
     shade = {"color": "#EEEEEE", "zorder": 0, "linewidth": 0}
@@ -151,14 +154,14 @@ def parity_figure(
         )
     ax.set_xlim(0, limit)
     ax.set_ylim(0, limit)
-    ax.set_box_aspect(1)
     ax.set_xlabel(f"{SIGMA} DFT")
     ax.set_ylabel(f"{SIGMA} MLIP")
     missing = len(rows) - len(usable)
     subtitle = f"n = {len(usable)}" + (f" ({missing} lacking a σ value)" if missing else "")
     ax.set_title(f"{model}\n{subtitle}", fontsize=10, parse_math=False)
     figure.legend(
-        loc="outside lower center",
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.0),
         ncols=3,
         fontsize=8,
         frameon=False,
@@ -267,15 +270,19 @@ def error_by_class_figure(
                 values,
                 s=14,
                 color=colours[model],
-                alpha=0.75,
+                alpha=0.75 if values.size < 150 else 0.4,
                 linewidths=0,
                 zorder=3,
             )
     ax.axhline(0.0, color="#444444", linewidth=0.9)
-    per_class = [int(np.count_nonzero(classes == name)) for name in ANHARMONICITY_CLASSES]
+    compounds = usable["compound"].astype(str).to_numpy()
+    per_class = [len(set(compounds[classes == name])) for name in ANHARMONICITY_CLASSES]
     ax.set_xticks(
         range(len(ANHARMONICITY_CLASSES)),
-        [f"{name}\n({n} rows)" for name, n in zip(ANHARMONICITY_CLASSES, per_class, strict=True)],
+        [
+            f"{name}\n({n} compound{'s' if n != 1 else ''})"
+            for name, n in zip(ANHARMONICITY_CLASSES, per_class, strict=True)
+        ],
     )
     ax.set_xlim(-0.5, len(ANHARMONICITY_CLASSES) - 0.5)
     ax.set_xlabel(f"DFT anharmonicity class (of {SIGMA} DFT)")
