@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -335,3 +337,33 @@ def test_documents_round_trip_to_the_same_page_numbers(tmp_path):
     index = write_report(frame[frame["model"] == MODELS[1]], tmp_path, n_resamples=20)
     row = parse_report(index).table("comparison-table").rows[0]
     assert row[0] == MODELS[1] and row[1] == "11"
+
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "scripts" / "screenshot-report"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")),
+    reason="no Chromium on this machine (apt-get install -y chromium)",
+)
+def test_page_renders_in_headless_chromium(report, tmp_path):
+    """The screenshot script renders the page, figures included (their colours are on it)."""
+    from matplotlib.image import imread
+
+    index, _, _ = report
+    out = tmp_path / "shot.png"
+    done = subprocess.run(
+        [str(SCREENSHOT), str(index.parent), str(out), "1400", "2400"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    pixels = imread(out)[..., :3]
+    assert pixels.shape[:2] == (2400, 1400)
+    # The darkest blue of the confusion matrices (matplotlib's "Blues" top, #08306b) only
+    # exists inside the PNG figures: seeing it proves the <img> files loaded.
+    dark_blue = np.array([8, 48, 107]) / 255
+    assert (np.abs(pixels - dark_blue).max(axis=2) < 0.03).sum() > 500
