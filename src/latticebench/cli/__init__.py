@@ -7,6 +7,7 @@ import typer
 from latticebench.cli.demo import demo
 from latticebench.cli.imports import app as imports_app
 from latticebench.cli.models import app as models_app
+from latticebench.cli.report import report
 
 app = typer.Typer(
     name="latticebench",
@@ -17,5 +18,6 @@ app = typer.Typer(
 app.add_typer(models_app, name="models")
 app.add_typer(imports_app, name="import")
 app.command(name="demo")(demo)
+app.command(name="report")(report)
 
 __all__ = ["app"]
