@@ -50,6 +50,7 @@ BENCHMARK_COLUMNS: dict[str, str] = {
     "sigma_reference_rescored": "decomposition: DFT frames / DFT F / DFT Φ",
     "sigma_force_only": "decomposition: DFT frames / MLIP F / DFT Φ",
     "sigma_force_and_hessian": "decomposition: DFT frames / MLIP F / MLIP Φ",
+    "sigma_full": "decomposition: MLIP MD frames / MLIP F / MLIP Φ",
     "force_rmse_eV_per_A": "MLIP vs DFT force RMSE on DFT frames (eV/Å)",
     "omega_squared_rmse_THz2": "MLIP vs reference ω² RMSE on the band path (THz²)",
     "group_velocity_rmse_THz_A": "MLIP vs reference group-velocity RMSE (THz·Å)",
@@ -88,6 +89,7 @@ def _row(doc: BenchmarkDoc) -> dict[str, Any]:
         "sigma_force_and_hessian": (
             decomposition.sigma_force_and_hessian if decomposition else None
         ),
+        "sigma_full": decomposition.sigma_full if decomposition else None,
         "force_rmse_eV_per_A": decomposition.force_rmse_eV_per_A if decomposition else None,
         "omega_squared_rmse_THz2": errors.omega_squared_rmse_THz2 if errors else None,
         "group_velocity_rmse_THz_A": errors.group_velocity_rmse_THz_A if errors else None,
@@ -235,6 +237,8 @@ def confusion_matrices(
 ) -> dict[str, dict[str, Any]]:
     """Stability and class confusion matrices per model (rows = DFT, columns = MLIP).
 
+    Rows lacking either σ^A are left out; a model without usable rows has no entry.
+
     Parameters
     ----------
     frame : pandas.DataFrame
@@ -253,11 +257,12 @@ def confusion_matrices(
         stability_labels,
     )
 
+    frame = frame.dropna(subset=["sigma_dft", "sigma_mlip"])
+
     out: dict[str, dict[str, Any]] = {}
     for model, group in frame.groupby("model", sort=True):
-        usable = group.dropna(subset=["sigma_dft", "sigma_mlip"])
-        true = usable["sigma_dft"].to_numpy(float)
-        pred = usable["sigma_mlip"].to_numpy(float)
+        true = group["sigma_dft"].to_numpy(float)
+        pred = group["sigma_mlip"].to_numpy(float)
         out[str(model)] = {
             "stability": {
                 "labels": list(STABILITY_LABELS),

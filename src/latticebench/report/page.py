@@ -318,13 +318,14 @@ A dash (—) marks a missing value.</p></section>"""
         )
 
     def _confusion(self) -> str:
+        from latticebench.query import confusion_matrices
         from latticebench.report.figures import confusion_figure
 
+        usable = self.frame.dropna(subset=["sigma_dft", "sigma_mlip"])
+        matrices = confusion_matrices(usable, self.thresholds)
         parts = []
         for model in self.models:
-            per_model = _confusion_matrices(
-                self.frame[self.frame["model"] == model], self.thresholds
-            )
+            per_model = matrices.get(model)
             if per_model is None:
                 parts.append(
                     f'<p class="note">{escape(model)}: no compound with both σ<sup>A</sup>.</p>'
@@ -617,38 +618,6 @@ A dash (—) marks a missing value.</p></section>"""
         if limit <= 0 or not compounds:
             return []
         return select_compounds(self.frame[self.frame["compound"].isin(compounds)], limit)
-
-
-def _confusion_matrices(
-    rows: pd.DataFrame, thresholds: StabilityThresholds
-) -> dict[str, dict[str, list]] | None:
-    """Stability and class confusion matrices of one model's rows (rows DFT, columns MLIP).
-
-    The same as one model's entry of :func:`latticebench.query.confusion_matrices`, which cannot
-    be imported at the moment (it imports ``confusion_matrix`` from ``latticebench.analysis``,
-    which does not export it); swap this for it once that is fixed. None without usable rows.
-    """
-    from latticebench.analysis import (
-        ANHARMONICITY_CLASSES,
-        STABILITY_LABELS,
-        anharmonicity_class,
-        stability_labels,
-    )
-    from latticebench.analysis.metrics import confusion_matrix
-
-    usable = rows.dropna(subset=["sigma_dft", "sigma_mlip"])
-    if usable.empty:
-        return None
-    true = usable["sigma_dft"].to_numpy(float)
-    pred = usable["sigma_mlip"].to_numpy(float)
-    out = {}
-    for group, labels, labeller in (
-        ("stability", STABILITY_LABELS, stability_labels),
-        ("anharmonicity_class", ANHARMONICITY_CLASSES, anharmonicity_class),
-    ):
-        matrix = confusion_matrix(labeller(true, thresholds), labeller(pred, thresholds), labels)
-        out[group] = {"labels": list(labels), "matrix": np.asarray(matrix).tolist()}
-    return out
 
 
 def _stability(value: object) -> str | None:
