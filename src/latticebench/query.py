@@ -147,9 +147,9 @@ def load_benchmarks(
     pandas.DataFrame
         See :func:`benchmark_rows`.
     """
-    from latticebench.stores import get_store
+    from latticebench.stores import BENCHMARKS_COLLECTION, get_store
 
-    store = store if store is not None else get_store("benchmarks")
+    store = store if store is not None else get_store(BENCHMARKS_COLLECTION)
     criteria: dict[str, Any] = {}
     if dataset is not None:
         criteria["dataset"] = dataset

@@ -86,9 +86,9 @@ def _reference_docs(dataset: str, names: list[str] | None = None) -> list[dict[s
 
 
 def _existing_keys(dataset: str, models: list[str], protocol_id: str) -> set[tuple[str, ...]]:
-    from latticebench.stores import get_store
+    from latticebench.stores import BENCHMARKS_COLLECTION, get_store
 
-    store = get_store("benchmarks")
+    store = get_store(BENCHMARKS_COLLECTION)
     store.connect()
     try:
         docs = store.query(

@@ -8,6 +8,7 @@ from latticebench.cli.demo import demo
 from latticebench.cli.imports import app as imports_app
 from latticebench.cli.models import app as models_app
 from latticebench.cli.report import report
+from latticebench.cli.run import run
 
 app = typer.Typer(
     name="latticebench",
@@ -19,5 +20,6 @@ app.add_typer(models_app, name="models")
 app.add_typer(imports_app, name="import")
 app.command(name="demo")(demo)
 app.command(name="report")(report)
+app.command(name="run")(run)
 
 __all__ = ["app"]

@@ -1,57 +1,63 @@
 """``latticebench demo``: the offline main job.
 
-Until the benchmark flow lands this runs the real structure and model code path: it builds the
-Fm-3m cells of a few compounds from their names, loads ``chgnet-0.3.0`` through the registry and
-evaluates energies and forces in one batch.
+Imports the bundled DFT reference table, benchmarks CHGNet 0.3.0 (weights ship with chgnet) on
+8 compounds (2 per halide, spread over the σ^A classes) with the reduced demo protocol on the
+embedded store, prints the comparison and the metrics, and writes the HTML report. A second run
+reuses every finished result.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
-from pymatgen.io.ase import AseAtomsAdaptor
-from rich.console import Console
-from rich.table import Table
 
-from latticebench.models import load_model
-from latticebench.structures import build_double_perovskite, parse_compound
-
-DEMO_COMPOUNDS = ("Cs2AgBiBr6", "Cs2NaInCl6", "CsK2AlF6", "Cs3BiI6")
-
-console = Console()
+from latticebench.cli.common import console, fail
+from latticebench.cli.run import execute_study, print_metrics, print_results
 
 
 def demo(
-    model: Annotated[str, typer.Option(help="Model name or checkpoint path.")] = "chgnet-0.3.0",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Report folder (default: <data dir>/demo-report)."),
+    ] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
 ) -> None:
-    """Build a few double perovskites and evaluate a model on them (offline)."""
+    """Run the offline demo benchmark and write its report."""
+    from latticebench.report.from_stores import report_from_stores
+    from latticebench.settings import get_settings
+    from latticebench.study import DEMO_STUDY, StudySpecError
+
     start = time.perf_counter()
-    loaded = load_model(model, device=device, dtype="float32")
-    record = loaded.record
-    console.print(
-        f"model {record.name} ({record.family} {record.package_version}, {record.dtype}, "
-        f"{record.device}) sha256 {record.checkpoint_sha256[:12]}…"
+    settings = get_settings()
+    spec = DEMO_STUDY.model_copy(
+        update={"resources": DEMO_STUDY.resources.model_copy(update={"device": device})}
     )
-    structures = [build_double_perovskite(name) for name in DEMO_COMPOUNDS]
-    atoms = [AseAtomsAdaptor.get_atoms(s) for s in structures]
-    predictions = loaded.predict(atoms, batch_size=len(atoms))
-    table = Table(title="Ideal Fm-3m cells from ionic radii, evaluated by the model")
-    for column in ("compound", "pattern", "atoms", "a (Å)", "E (eV/atom)", "max |F| (eV/Å)"):
-        table.add_column(column)
-    for name, structure, energy, forces in zip(
-        DEMO_COMPOUNDS, structures, predictions.energies, predictions.forces, strict=True
-    ):
-        table.add_row(
-            name,
-            parse_compound(name).pattern,
-            str(len(structure)),
-            f"{structure.lattice.a:.3f}",
-            f"{energy / len(structure):.4f}",
-            f"{np.abs(forces).max():.2e}",
+    console.print(
+        f"latticebench demo: data in {settings.data_dir} "
+        f"({'embedded store' if settings.store == 'embedded' else 'MongoDB'})"
+    )
+    try:
+        result = execute_study(spec)
+    except (StudySpecError, ValueError, OSError, LookupError) as exc:
+        fail(str(exc))
+    assert result is not None
+    compounds = [reference.compound for reference in result.plan.references]
+    folder = output if output is not None else settings.data_dir / "demo-report"
+    with console.status("writing the report…"):
+        index, frame = report_from_stores(
+            folder,
+            dataset=spec.dataset,
+            models=spec.models,
+            protocol_id=result.plan.protocol.protocol_id,
+            compounds=compounds,
+            title="latticebench demo: CHGNet 0.3.0 vs DFT (reduced protocol)",
         )
-    console.print(table)
-    console.print(f"done in {time.perf_counter() - start:.1f} s")
+    print_results(frame)
+    print_metrics(frame)
+    console.print(f"report: {index.resolve()}", highlight=False, soft_wrap=True)
+    console.print(f"demo finished in {time.perf_counter() - start:.1f} s")
+    if result.failed:
+        raise typer.Exit(1)

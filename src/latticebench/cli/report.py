@@ -9,9 +9,6 @@ import typer
 
 from latticebench.cli.common import console, fail
 
-BENCHMARKS_COLLECTION = "benchmarks"
-"""Collection of benchmark documents (see :mod:`latticebench.query`)."""
-
 
 def report(
     output: Annotated[
@@ -37,41 +34,22 @@ def report(
     ] = False,
 ) -> None:
     """Write an HTML report of the benchmark results and print the path of its index.html."""
-    from latticebench.report import DEFAULT_TITLE, load_annotations, load_extras, write_report
     from latticebench.settings import get_settings
 
     try:
-        from latticebench.stores import get_job_store, get_store
+        from latticebench.report.from_stores import report_from_stores
     except ImportError as exc:
         fail(f"the store layer could not be imported ({exc}); reinstall latticebench")
     handled = _handled_errors()
     folder = output if output is not None else get_settings().data_dir / "report"
     try:
-        from latticebench.query import load_benchmarks
-
-        benchmarks = get_store(BENCHMARKS_COLLECTION)
-        with console.status("reading benchmark documents…"):
-            frame = load_benchmarks(
-                benchmarks, dataset=dataset, models=model or None, protocol_id=protocol_id
-            )
-            annotations = load_annotations(benchmarks, frame)
-        extras = {}
-        if not frame.empty:
-            job_store = get_job_store()
-            with console.status("reading σ^A(t) traces and phonon bands from the job store…"):
-                try:
-                    extras = load_extras(
-                        job_store, frame, reference_bands=annotations.reference_bands
-                    )
-                finally:
-                    job_store.close()
-        with console.status("drawing figures…"):
-            index = write_report(
-                frame,
+        with console.status("reading results and drawing figures…"):
+            index, frame = report_from_stores(
                 folder,
-                extras=extras,
-                title=title or DEFAULT_TITLE,
-                thresholds=annotations.thresholds,
+                dataset=dataset,
+                models=model or None,
+                protocol_id=protocol_id,
+                title=title,
                 n_resamples=bootstrap_resamples,
             )
     except handled as exc:

@@ -147,9 +147,9 @@ def save_benchmark(doc: BenchmarkDoc, store=None) -> None:
     store : maggma Store, optional
         Default: the ``benchmarks`` collection of the configured stores.
     """
-    from latticebench.stores import get_store, upsert_documents
+    from latticebench.stores import BENCHMARKS_COLLECTION, get_store, upsert_documents
 
-    store = store if store is not None else get_store("benchmarks")
+    store = store if store is not None else get_store(BENCHMARKS_COLLECTION)
     store.connect()
     try:
         upsert_documents(

@@ -11,6 +11,7 @@ The public API:
 
 from __future__ import annotations
 
+from latticebench.schemas.benchmark import BENCHMARK_KEY
 from latticebench.stores.arrays import (
     PART_BYTES,
     ArrayBlob,
@@ -62,8 +63,6 @@ REFERENCE_KEY = ("dataset", "compound")
 BENCHMARKS_COLLECTION = "benchmarks"
 """Collection of benchmark results; natural key :data:`BENCHMARK_KEY`."""
 
-BENCHMARK_KEY = ("dataset", "compound", "model", "protocol_id")
-"""Natural key of the ``benchmarks`` collection."""
 
 __all__ = [
     "BENCHMARKS_COLLECTION",
