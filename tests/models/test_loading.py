@@ -124,6 +124,14 @@ def test_chgnet_offline_on_cs2agbibr6():
     # the batch path gives the same numbers
     batch = model.predict([atoms])
     np.testing.assert_allclose(batch.forces[0], forces, atol=1e-4)
+    # stress only when asked for, and then CHGNet's own calculator's value
+    assert "stress" not in atoms.calc.results
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    reference = atoms.copy()
+    reference.calc = CHGNetCalculator(model=model._model, use_device="cpu")
+    np.testing.assert_allclose(atoms.get_stress(), reference.get_stress(), atol=1e-6)
+    np.testing.assert_allclose(atoms.get_forces(), reference.get_forces(), atol=1e-5)
 
 
 def test_device_auto_picks_cpu_without_cuda():
