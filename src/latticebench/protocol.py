@@ -187,9 +187,9 @@ DEMO_PROTOCOL = Protocol(
     phonons=PhononParameters(dtype="float32", mesh=(6, 6, 6), band_points=21),
     md=MDParameters(
         seed=20251018,
-        equilibration_steps=100,
-        production_steps=300,
-        checkpoint_interval=100,
+        equilibration_steps=50,
+        production_steps=200,
+        checkpoint_interval=50,
     ),
     n_md_runs=1,
 )
