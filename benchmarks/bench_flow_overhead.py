@@ -1,4 +1,4 @@
-"""How much of a lattice-dynamics flow is spent inside the model?
+"""Time spent inside the model vs the whole lattice-dynamics flow.
 
 Runs one LatticeDynamicsMaker flow (relax → phonons → MD → σ^A) with ``run_locally`` on an
 in-memory JobStore and times, side by side in the same run, the wall time of the whole flow and

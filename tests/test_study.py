@@ -7,8 +7,13 @@ import csv
 import pytest
 
 from latticebench.protocol import DEMO_PROTOCOL, REFERENCE_PROTOCOL
-from latticebench.study import CompoundSelection, ProtocolSpec, StudySpec, StudySpecError
-from latticebench.study import select_compounds
+from latticebench.study import (
+    CompoundSelection,
+    ProtocolSpec,
+    StudySpec,
+    StudySpecError,
+    select_compounds,
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +45,7 @@ def test_yaml_errors_name_file_and_field(tmp_path):
     with pytest.raises(StudySpecError, match=r"compounds\.halide"):
         StudySpec.from_yaml(bad)
     bad.write_text("name: x\nmodels: [a]\nprotocol: {overrides: {relax: {fmax: 1}}}\n")
-    with pytest.raises(StudySpecError, match="relax.fmax: no such protocol field"):
+    with pytest.raises(StudySpecError, match=r"relax\.fmax: no such protocol field"):
         StudySpec.from_yaml(bad)
     with pytest.raises(StudySpecError, match="cannot read"):
         StudySpec.from_yaml(tmp_path / "missing.yaml")
