@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -57,7 +59,7 @@ class ChgnetModel(LoadedModel):
         if dtype != "float32":
             logger.warning("CHGNet runs in float32 only; %s was requested", dtype)
         assert checkpoint.spec is not None and checkpoint.spec.chgnet_version is not None
-        with preserve_torch_default_dtype():
+        with preserve_torch_default_dtype(), contextlib.redirect_stdout(io.StringIO()):
             try:
                 self._model = CHGNet.load(
                     model_name=checkpoint.spec.chgnet_version,
@@ -95,9 +97,10 @@ class ChgnetModel(LoadedModel):
         -------
         chgnet.model.dynamics.CHGNetCalculator
         """
-        return _on_demand_calculator_class()(
-            model=self._model, use_device=self._device, check_cuda_mem=False
-        )
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints its device; the record has it
+            return _on_demand_calculator_class()(
+                model=self._model, use_device=self._device, check_cuda_mem=False
+            )
 
     def predict(self, structures: Sequence[Atoms], batch_size: int = 8) -> Predictions:
         """Energies and forces of many structures with CHGNet's batched ``predict_structure``.
