@@ -310,10 +310,11 @@ def _describe_failure(exc: CustodianError, directory: Path, max_halvings: int) -
     status = read_status(directory)
     checkpoint = read_checkpoint(directory)
     if status is not None and status.state == "stopped":
-        halvings = (
-            [c for c in checkpoint.corrections if c.field == "timestep_fs"] if checkpoint else []
+        corrections = checkpoint.corrections if checkpoint is not None else ()
+        halvings = [c for c in corrections if c.field == "timestep_fs"]
+        history = " → ".join(
+            [f"{halvings[0].old:g}", *(f"{c.new:g}" for c in halvings)] if halvings else []
         )
-        history = " → ".join([f"{halvings[0].old:g}", *(f"{c.new:g}" for c in halvings)])
         tried = f" (time step {history} fs)" if halvings else ""
         return (
             f"MD keeps exploding: {status.reason}; still failing after {len(halvings)} of "
