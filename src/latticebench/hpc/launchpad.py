@@ -32,6 +32,7 @@ __all__ = [
     "LAUNCHPAD_FILE_NAME",
     "LaunchPadError",
     "close_launchpad",
+    "ensure_initialized",
     "find_launchpad_file",
     "load_launchpad",
     "mongomock_file",
@@ -140,6 +141,37 @@ def load_launchpad(path: str | Path | None = None, *, required: bool = True) -> 
         return LaunchPad.from_file(str(file))
     except Exception as exc:  # FireWorks raises bare ValueError/YAMLError/KeyError here
         raise LaunchPadError(f"cannot read LaunchPad file {file}: {exc}") from exc
+
+
+def ensure_initialized(launchpad: LaunchPad) -> bool:
+    """Initialise a LaunchPad that was never used (what ``lpad reset`` does on an empty one).
+
+    A LaunchPad database needs its firework-id counter before the first workflow is added. Only a
+    database without any firework, workflow, launch or counter is touched, so nothing can be
+    lost.
+
+    Parameters
+    ----------
+    launchpad : fireworks.LaunchPad
+
+    Returns
+    -------
+    bool
+        True when it was initialised now, False when it already was (or holds anything).
+    """
+    used = any(
+        collection.count_documents({}) > 0
+        for collection in (
+            launchpad.fw_id_assigner,
+            launchpad.fireworks,
+            launchpad.workflows,
+            launchpad.launches,
+        )
+    )
+    if used:
+        return False
+    launchpad.reset("", require_password=False, max_reset_wo_password=0)
+    return True
 
 
 def close_launchpad(launchpad: LaunchPad | None) -> None:
