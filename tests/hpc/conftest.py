@@ -33,3 +33,6 @@ class FakeClock:
 @pytest.fixture
 def fake_clock():
     return FakeClock()
+
+
+from tests.hpc.fixtures import backend, workers  # noqa: E402, F401  (fixtures for tests/hpc)

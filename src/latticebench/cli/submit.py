@@ -40,6 +40,7 @@ def print_submission(report, *, verbose: bool = False) -> None:
         + (f" ({per_category})" if per_category else "")
         + f"; skipped {len(report.skipped)}",
         highlight=False,
+        soft_wrap=True,
     )
     for wf in report.submitted:
         ids = f" (fw {wf.fw_ids[0]}–{wf.fw_ids[-1]})" if wf.fw_ids else ""
@@ -53,10 +54,12 @@ def print_submission(report, *, verbose: bool = False) -> None:
             )
     reasons = Counter(skip.reason for skip in report.skipped)
     for reason, count in sorted(reasons.items()):
-        console.print(f"  skipped {count}: {reason}", highlight=False)
+        console.print(f"  skipped {count}: {reason}", highlight=False, soft_wrap=True)
     if verbose:
         for skip in report.skipped:
-            console.print(f"    {' | '.join(skip.key)}: {skip.reason}", highlight=False)
+            console.print(
+                f"    {' | '.join(skip.key)}: {skip.reason}", highlight=False, soft_wrap=True
+            )
     if report.dry_run and not report.launchpad_checked:
         console.print(
             "  no LaunchPad configured: workflows already queued there were not checked",

@@ -139,6 +139,8 @@ def load_launchpad(path: str | Path | None = None, *, required: bool = True) -> 
         )
     try:
         return LaunchPad.from_file(str(file))
+    except KeyError as exc:
+        raise LaunchPadError(f"LaunchPad file {file} lacks the field {exc}") from exc
     except Exception as exc:  # FireWorks raises bare ValueError/YAMLError/KeyError here
         raise LaunchPadError(f"cannot read LaunchPad file {file}: {exc}") from exc
 
