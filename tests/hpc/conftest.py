@@ -35,4 +35,9 @@ def fake_clock():
     return FakeClock()
 
 
-from tests.hpc.fixtures import backend, workers  # noqa: E402, F401  (fixtures for tests/hpc)
+from tests.hpc.fixtures import (  # noqa: E402, F401  (fixtures for tests/hpc)
+    backend,
+    embedded_backend,
+    embedded_workers,
+    workers,
+)

@@ -86,18 +86,30 @@ def _mongomock_file_mode(tmp_path: Path, monkeypatch) -> Path:
     return store_file
 
 
+def _mongomock_backend(tmp_path: Path, monkeypatch) -> Backend:
+    store_file = _mongomock_file_mode(tmp_path, monkeypatch)
+    launchpad_file = tmp_path / "my_launchpad.yaml"
+    launchpad_file.write_text(
+        yaml.safe_dump({"host": "localhost", "name": "latticebench_test", "strm_lvl": "ERROR"})
+    )
+    data_dir = os.environ["LATTICEBENCH_DATA_DIR"]  # the per-test folder of tests/conftest.py
+    return Backend("mongomock", launchpad_file, store_file, {"LATTICEBENCH_DATA_DIR": data_dir})
+
+
+@pytest.fixture
+def embedded_backend(tmp_path, monkeypatch):
+    """FireWorks' mongomock LaunchPad and the embedded stores (no server)."""
+    return _mongomock_backend(tmp_path, monkeypatch)
+
+
 @pytest.fixture(params=["mongomock", pytest.param("mongodb", marks=pytest.mark.mongodb)])
 def backend(request, tmp_path, monkeypatch):
     """An embedded LaunchPad and the embedded stores, or both on the test MongoDB server."""
-    data_dir = os.environ["LATTICEBENCH_DATA_DIR"]  # the per-test folder of tests/conftest.py
-    launchpad_file = tmp_path / "my_launchpad.yaml"
     if request.param == "mongomock":
-        store_file = _mongomock_file_mode(tmp_path, monkeypatch)
-        launchpad_file.write_text(
-            yaml.safe_dump({"host": "localhost", "name": "latticebench_test", "strm_lvl": "ERROR"})
-        )
-        yield Backend("mongomock", launchpad_file, store_file, {"LATTICEBENCH_DATA_DIR": data_dir})
+        yield _mongomock_backend(tmp_path, monkeypatch)
         return
+    data_dir = os.environ["LATTICEBENCH_DATA_DIR"]
+    launchpad_file = tmp_path / "my_launchpad.yaml"
     if not MONGODB_URI:
         pytest.skip("set LATTICEBENCH_TEST_MONGODB_URI to run against a MongoDB server")
     suffix = uuid.uuid4().hex[:10]
@@ -134,16 +146,25 @@ def write_worker(path: Path, name: str, category, env: dict[str, str] | None = N
     return path
 
 
-@pytest.fixture
-def workers(tmp_path, backend):
-    """Worker files of this test: gpu, cpu, and one without a category."""
-    folder = tmp_path / "workers"
+def _worker_files(folder: Path, env: dict[str, str]) -> dict[str, Path]:
     folder.mkdir()
     return {
-        "gpu": write_worker(folder / "gpu.yaml", "test-gpu", "gpu", backend.worker_env),
-        "cpu": write_worker(folder / "cpu.yaml", "test-cpu", "cpu", backend.worker_env),
-        "none": write_worker(folder / "none.yaml", "test-none", None, backend.worker_env),
+        "gpu": write_worker(folder / "gpu.yaml", "test-gpu", "gpu", env),
+        "cpu": write_worker(folder / "cpu.yaml", "test-cpu", "cpu", env),
+        "none": write_worker(folder / "none.yaml", "test-none", None, env),
     }
+
+
+@pytest.fixture
+def workers(tmp_path, backend):
+    """Worker files for :func:`backend`: gpu, cpu, and one without a category."""
+    return _worker_files(tmp_path / "workers", backend.worker_env)
+
+
+@pytest.fixture
+def embedded_workers(tmp_path, embedded_backend):
+    """Worker files for :func:`embedded_backend`: gpu, cpu, and one without a category."""
+    return _worker_files(tmp_path / "workers", embedded_backend.worker_env)
 
 
 def tiny_study(model: Path | str, *, limit: int = 2, name: str = "demo") -> StudySpec:

@@ -13,6 +13,7 @@ the comparison job writes benchmark documents to.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator, Mapping
@@ -61,23 +62,35 @@ def load_fworker(path: str | Path) -> FWorker:
         When the file is missing or unreadable, or the worker has no category.
     """
     from fireworks import FWorker
+    from monty.serialization import loadfn
 
     path = Path(path).expanduser()
     if not path.is_file():
         raise WorkerConfigurationError(f"worker file {path} does not exist")
     try:
-        fworker = FWorker.from_file(str(path))
-    except Exception as exc:  # FireWorks raises KeyError/YAMLError/ValueError here
+        data = loadfn(path)
+    except Exception as exc:  # YAML/JSON errors of several kinds
         raise WorkerConfigurationError(f"cannot read worker file {path}: {exc}") from exc
-    category = fworker.category
+    if not isinstance(data, dict):
+        raise WorkerConfigurationError(f"worker file {path}: expected a mapping at the top level")
+    name = data.get("name", "Automatically generated Worker")
+    category = data.get("category")
     categories = [category] if isinstance(category, str) else list(category or [])
     if not categories or not all(isinstance(c, str) and c.strip() for c in categories):
         raise WorkerConfigurationError(
-            f"worker {fworker.name!r} in {path} has no category: FireWorks gives a worker "
-            f"without a category every job, the GPU-heavy model jobs included. Set "
-            f"'category: gpu' (relax, phonons, MD, rescoring) or 'category: cpu' (σ^A, "
-            f"comparison), or a list of categories"
+            f"worker {name!r} in {path} has no category: FireWorks gives a worker without a "
+            f"category every job, the GPU-heavy model jobs included. Set 'category: gpu' "
+            f"(relax, phonons, MD, rescoring) or 'category: cpu' (σ^A, comparison), or a list "
+            f"of categories"
         )
+    fields = {"name": name, "category": category, "query": "{}", "env": {}}
+    fields.update({key: data[key] for key in ("query", "env") if data.get(key) is not None})
+    if isinstance(fields["query"], dict):
+        fields["query"] = json.dumps(fields["query"])
+    try:
+        fworker = FWorker.from_dict(fields)
+    except (TypeError, ValueError) as exc:
+        raise WorkerConfigurationError(f"worker file {path}: {exc}") from exc
     return fworker
 
 
@@ -164,6 +177,20 @@ def worker_session(fworker: FWorker) -> Iterator[JobStore]:
         clear_settings_cache()
 
 
+def _check_category(launchpad: LaunchPad, fworker: FWorker, fw_id: int) -> None:
+    """Refuse to run a firework of another category (FireWorks ignores it for an explicit id)."""
+    doc = launchpad.fireworks.find_one({"fw_id": fw_id}, {"spec._category": 1})
+    if doc is None:
+        raise WorkerConfigurationError(f"no firework with id {fw_id} on the LaunchPad")
+    category = (doc.get("spec") or {}).get("_category")
+    allowed = [fworker.category] if isinstance(fworker.category, str) else list(fworker.category)
+    if category not in allowed:
+        raise WorkerConfigurationError(
+            f"firework {fw_id} belongs to category {category!r}; worker {fworker.name!r} runs "
+            f"{', '.join(map(repr, allowed))} only"
+        )
+
+
 def launch(
     mode: Literal["rapidfire", "singleshot"],
     fworker: FWorker,
@@ -197,14 +224,15 @@ def launch(
     timeout : int, optional
         rapidfire: stop starting rockets after this many seconds.
     fw_id : int, optional
-        singleshot: run this firework (if it is ready and matches the worker).
+        singleshot: run this firework (if it is ready). FireWorks ignores the worker's
+        category for an explicit id; this function refuses a firework of another category.
     log_level : str
         FireWorks' stream log level.
 
     Raises
     ------
     WorkerConfigurationError
-        For a worker without a category, or an unknown mode.
+        For a worker without a category, an unknown mode, or a ``fw_id`` of another category.
     """
     from fireworks.core.rocket_launcher import launch_rocket, rapidfire
 
@@ -214,6 +242,8 @@ def launch(
         )
     if mode not in ("rapidfire", "singleshot"):
         raise WorkerConfigurationError(f"unknown launch mode {mode!r}")
+    if fw_id is not None:
+        _check_category(launchpad, fworker, fw_id)
     origin = Path.cwd()
     directory = Path(launch_dir).expanduser().resolve() if launch_dir else origin
     directory.mkdir(parents=True, exist_ok=True)
