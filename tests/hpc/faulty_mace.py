@@ -14,18 +14,25 @@ from mace.modules import ScaleShiftMACE
 
 class FaultyMACE(ScaleShiftMACE):
     """ScaleShiftMACE whose forces are NaN on the forward passes numbered in ``nan_calls``
-    (1-based, counted per loaded instance), or on every pass when ``always_nan``."""
+    (1-based, counted per loaded instance), on every pass when ``always_nan``, or on every pass
+    while its weights are in ``nan_dtype`` (e.g. "float32": the MD, not the float64 relaxation)."""
 
     def forward(self, *args, **kwargs):
         output = super().forward(*args, **kwargs)
         self.n_calls = getattr(self, "n_calls", 0) + 1
-        if self.always_nan or self.n_calls in self.nan_calls:
+        dtype = str(next(self.parameters()).dtype).removeprefix("torch.")
+        if self.always_nan or self.n_calls in self.nan_calls or dtype == self.nan_dtype:
             output["forces"] = output["forces"] * float("nan")
         return output
 
 
 def write_faulty_mace(
-    tiny_model: Path, target: Path, *, nan_calls=(), always_nan: bool = False
+    tiny_model: Path,
+    target: Path,
+    *,
+    nan_calls=(),
+    always_nan: bool = False,
+    nan_dtype: str | None = None,
 ) -> Path:
     """Copy the tiny MACE checkpoint to ``target`` as a :class:`FaultyMACE`."""
     import torch
@@ -34,6 +41,7 @@ def write_faulty_mace(
     model.__class__ = FaultyMACE
     model.nan_calls = set(nan_calls)
     model.always_nan = always_nan
+    model.nan_dtype = nan_dtype
     model.n_calls = 0
     torch.save(model, target)
     return target
