@@ -55,7 +55,7 @@ def test_status_lists_workflow_states_per_model_and_failures(embedded_backend, t
     assert row_b.split("│")[1:-1] == [" model-b ", "         1 ", "       0 ", "     1 "]
     assert "1 failed firework(s)" in result.output
     assert "mlip md 0 (Cs2AgBiBr6 × model-a): " in result.output
-    assert "RuntimeError: return code: 3" in result.output
+    assert "RuntimeError: ScriptTask fizzled! Return code: [3]" in result.output
 
 
 def test_status_with_a_missing_launchpad_file_fails(tmp_path):
