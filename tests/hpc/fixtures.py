@@ -77,8 +77,16 @@ def _mongomock_file_mode(tmp_path: Path, monkeypatch) -> Path:
         server = ServerStore()
         mongomock_ng.gridfs.enable_gridfs_integration()
 
-        def client(*args, **kwargs):
-            return mongomock_ng.MongoClient(_store=server)
+        class SharedServerClient(mongomock_ng.MongoClient):
+            """Every client sees the same server, and closing one keeps its data."""
+
+            def __init__(self, *args, **kwargs):
+                super().__init__(_store=server)
+
+            def close(self):
+                self._closed = True
+
+        client = SharedServerClient
 
         store_file = None
     monkeypatch.setattr(fw_config, "MongoClient", client)
