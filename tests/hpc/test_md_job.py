@@ -104,3 +104,45 @@ def test_walltime_pause_replaces_the_job_with_its_continuation(
     assert resolved.state == "completed" and resolved.n_frames == 40
     names = {doc["name"] for doc in store.query({"uuid": job.uuid}, properties=["name"])}
     assert names == {"mlip md 0"}
+
+
+def test_walltime_continuations_on_fireworks_stay_gpu_jobs_and_finish(
+    tiny_mace_path, supercell, tmp_path, monkeypatch, fake_clock, embedded_backend, embedded_workers
+):
+    from jobflow.managers.fireworks import flow_to_workflow
+
+    from latticebench.hpc import md_supervision
+    from latticebench.hpc.firetask import JsonJobFiretask, encode_workflow_jobs
+    from latticebench.hpc.launchpad import ensure_initialized, open_launchpad
+    from latticebench.hpc.routing import route_flow
+    from latticebench.hpc.workers import launch, load_fworker
+    from latticebench.stores import get_job_store
+
+    monkeypatch.setattr(md_supervision, "current_time", fake_clock)
+    monkeypatch.setenv("LATTICEBENCH_MD_WALLTIME_S", "4.5")  # one 20-step segment per job
+    maker = MDMaker(
+        model=str(tiny_mace_path),
+        parameters=PARAMETERS,
+        device="cpu",
+        supervision=SupervisionParameters(segment_steps=20, walltime_margin_s=0.0),
+    )
+    job = maker.make(supercell, run_index=0)
+    route_flow(job)
+    with open_launchpad(embedded_backend.launchpad_file) as pad:
+        ensure_initialized(pad)
+        pad.add_wf(encode_workflow_jobs(flow_to_workflow(job)))
+        launch("rapidfire", load_fworker(embedded_workers["gpu"]), pad, launch_dir=tmp_path / "l")
+        fireworks = [pad.get_fw_by_id(i) for i in sorted(pad.get_fw_ids())]
+    # the job and its two continuations (FireWorks detours), all gpu, all JSON-encoded
+    assert [fw.state for fw in fireworks] == ["COMPLETED"] * 3
+    assert {fw.spec["_category"] for fw in fireworks} == {"gpu"}
+    assert all(isinstance(fw.tasks[0], JsonJobFiretask) for fw in fireworks)
+    store = get_job_store()
+    store.connect()
+    docs = sorted(store.query({"uuid": job.uuid}), key=lambda d: d["index"])
+    assert [(d["index"], d["output"]["state"]) for d in docs] == [
+        (1, "paused"),
+        (2, "paused"),
+        (3, "completed"),
+    ]
+    assert docs[-1]["output"]["n_frames"] == 40 and docs[-1]["output"]["started_from_step"] == 40
