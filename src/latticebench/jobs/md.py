@@ -1,21 +1,26 @@
-"""The MD job: one checkpointed NVT run in the phonon supercell (resumes if restarted)."""
+"""The MD job: one checkpointed NVT run in the phonon supercell under custodian (resumable)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from jobflow import CURRENT_JOB, Maker, job
+from jobflow import CURRENT_JOB, Maker, Response, job
 from pymatgen.core import Structure
 
+from latticebench.hpc.md_supervision import SupervisionParameters
 from latticebench.jobs.common import make_provenance, structure_to_atoms
-from latticebench.md import MDParameters, MDRun, read_checkpoint
-from latticebench.models import load_model
+from latticebench.md import MDParameters, MDRun
+from latticebench.models import detect_device, load_model
 from latticebench.protocol import Protocol
 from latticebench.schemas.md import MDDoc
 from latticebench.settings import get_settings
+
+if TYPE_CHECKING:
+    from latticebench.hpc.md_supervision import SupervisedRun
+    from latticebench.models import ModelRecord
 
 __all__ = ["MDMaker", "md_run_directory"]
 
@@ -42,7 +47,13 @@ def md_run_directory(label: str) -> Path:
 
 @dataclass
 class MDMaker(Maker):
-    """NVT molecular dynamics of a supercell with an MLIP (Andersen or Langevin).
+    """NVT molecular dynamics of a supercell with an MLIP (Andersen or Langevin), supervised.
+
+    The run goes through :func:`latticebench.hpc.md_supervision.supervise_md`: custodian runs
+    checkpointed segments, halves the time step when the MD explodes, moves to the fallback
+    device when the GPU runs out of memory, and stops at a checkpoint before the wall-time
+    budget (``LATTICEBENCH_MD_WALLTIME_S`` / ``SLURM_JOB_END_TIME``) runs out; the job then
+    replaces itself with its continuation, which resumes from that checkpoint.
 
     Parameters
     ----------
@@ -59,6 +70,9 @@ class MDMaker(Maker):
         Torch device; None = settings (auto).
     protocol : Protocol or None
         The whole protocol this step belongs to (provenance).
+    supervision : SupervisionParameters
+        Segment length (steps), timestep-halving limit, out-of-memory fallback device, wall-time
+        margin (s). Execution settings: they do not change the protocol id.
     """
 
     name: str = "mlip md"
@@ -67,6 +81,7 @@ class MDMaker(Maker):
     dtype: Literal["float32", "float64"] = "float32"
     device: str | None = None
     protocol: Protocol | None = None
+    supervision: SupervisionParameters = field(default_factory=SupervisionParameters)
 
     @job(output_schema=MDDoc, data=["series"])
     def make(
@@ -75,8 +90,8 @@ class MDMaker(Maker):
         seed: int | None = None,
         run_index: int = 0,
         compound: str | None = None,
-    ) -> MDDoc:
-        """Run (or resume) one MD run; a health-check stop is recorded, not raised.
+    ) -> MDDoc | Response:
+        """Run (or resume) one MD run under custodian.
 
         Parameters
         ----------
@@ -90,18 +105,62 @@ class MDMaker(Maker):
 
         Returns
         -------
-        MDDoc
+        MDDoc or jobflow.Response
+            The document of the completed run; when the wall time ran out, a Response whose
+            output is the paused run's document and which replaces this job with its
+            continuation (same uuid, so the same run directory).
+
+        Raises
+        ------
+        latticebench.hpc.md_supervision.MDSupervisionError
+            When the MD keeps exploding after the allowed timestep halvings, runs out of memory
+            on the fallback device, or finishes with non-finite forces (the job fails, and
+            FireWorks stores the reason with the fizzled launch).
         """
+        from latticebench.hpc import md_supervision
+        from latticebench.hpc.walltime import walltime_deadline
+
+        started = md_supervision.current_time()
         parameters = self.parameters
         if seed is not None:
             parameters = parameters.model_copy(update={"seed": int(seed)})
         directory = md_run_directory(str(run_index))
-        loaded = load_model(self.model, dtype=self.dtype, device=self.device)
-        if read_checkpoint(directory) is not None:
-            run = MDRun.open(directory)
-        else:
-            run = MDRun(directory, structure_to_atoms(supercell), parameters)
-        status = run.run(loaded.calculator())
+        device = detect_device(self.device)
+
+        def calculator_for(chosen: str | None):
+            return load_model(self.model, dtype=self.dtype, device=chosen or device).calculator()
+
+        outcome = md_supervision.supervise_md(
+            directory,
+            structure_to_atoms(supercell),
+            parameters,
+            calculator_for,
+            device=device,
+            supervision=self.supervision,
+            deadline=walltime_deadline(started),
+        )
+        loaded = load_model(self.model, dtype=self.dtype, device=outcome.device or device)
+        doc = self._document(directory, parameters, outcome, loaded.record, run_index, compound)
+        if outcome.walltime_paused:
+            continuation = self.make(supercell, seed=seed, run_index=run_index, compound=compound)
+            current = CURRENT_JOB.job
+            continuation.name = current.name if current is not None else self.name
+            return Response(output=doc, replace=continuation)
+        return doc
+
+    def _document(
+        self,
+        directory: Path,
+        parameters: MDParameters,
+        outcome: SupervisedRun,
+        record: ModelRecord,
+        run_index: int,
+        compound: str | None,
+    ) -> MDDoc:
+        """The output document of a supervised run."""
+        status = outcome.status
+        run = MDRun.open(directory)
+        checkpoint = run.checkpoint
         series: dict[str, list[float]] = {}
         temperature_mean = temperature_std = None
         if status.n_frames:
@@ -125,12 +184,17 @@ class MDMaker(Maker):
             step=status.step,
             n_frames=status.n_frames,
             n_frames_expected=status.n_frames_expected,
-            corrections=[c.to_dict() for c in status.corrections],
+            corrections=outcome.corrections,
             wall_time_s=status.wall_time_s,
             temperature_mean_K=temperature_mean,
             temperature_std_K=temperature_std,
             series=series,
             parameters=parameters,
+            effective_parameters=checkpoint.parameters if checkpoint is not None else parameters,
             dtype=self.dtype,
-            provenance=make_provenance(loaded.record, protocol, seeds=[parameters.seed]),
+            device=record.device,
+            started_from_step=outcome.started_from_step,
+            segments=outcome.segments,
+            custodian_log=outcome.custodian_log,
+            provenance=make_provenance(record, protocol, seeds=[parameters.seed]),
         )

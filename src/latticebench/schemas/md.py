@@ -23,13 +23,20 @@ class MDDoc(BaseModel):
     run_index: int = Field(description="Index of this independent run (0-based).")
     seed: int = Field(description="Seed of the initial velocities and the thermostat.")
     directory: str = Field(description="Absolute path of the run directory (HDF5 chunks).")
-    state: str = Field(description="'completed', 'stopped' (health check) or 'paused'.")
+    state: str = Field(
+        description="'completed', or 'paused' (wall time ran out; a continuation job resumes)."
+    )
     reason: str | None = Field(default=None, description="Why the run stopped, if it did.")
     step: int = Field(description="Last global step reached.")
     n_frames: int = Field(description="Production frames committed to disk.")
     n_frames_expected: int = Field(description="Production frames the parameters ask for.")
     corrections: list[dict[str, Any]] = Field(
-        default_factory=list, description="Parameter changes applied on restarts (step, old, new)."
+        default_factory=list,
+        description=(
+            "Every correction of the run, oldest first, each {step, field, old, new, reason}: "
+            "MD parameter changes on restarts (e.g. timestep_fs halved after a health stop) and "
+            "device changes of the supervisor (e.g. cuda → cpu after running out of memory)."
+        ),
     )
     wall_time_s: float = Field(description="Wall time of the last call (s).")
     temperature_mean_K: float | None = Field(
@@ -45,6 +52,26 @@ class MDDoc(BaseModel):
             "'potential_energy_eV' (eV)."
         ),
     )
-    parameters: MDParameters = Field(description="MD parameters used (seed included).")
+    parameters: MDParameters = Field(
+        description="MD parameters the run was started with (seed included)."
+    )
+    effective_parameters: MDParameters | None = Field(
+        default=None,
+        description="MD parameters in force at the end, after the corrections (None: unknown).",
+    )
     dtype: str = Field(description="Model floating-point type during MD.")
+    device: str | None = Field(
+        default=None, description="Torch device of the model in the last segment."
+    )
+    started_from_step: int = Field(
+        default=0,
+        description="Global step of the checkpoint this job continued from (0: a fresh start).",
+    )
+    segments: int = Field(
+        default=0, description="Supervised segments (custodian jobs) run by this job (count)."
+    )
+    custodian_log: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="custodian's record of this job: per segment, handler, errors and actions.",
+    )
     provenance: Provenance = Field(description="Model, protocol, seeds and package versions.")
