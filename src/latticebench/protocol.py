@@ -16,10 +16,11 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from latticebench.analysis.metrics import StabilityThresholds
 from latticebench.md.parameters import MDParameters
+from latticebench.msonable import ParameterModel
 
 __all__ = [
     "DEMO_PROTOCOL",
@@ -30,13 +31,9 @@ __all__ = [
     "SigmaParameters",
 ]
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
 
-
-class RelaxParameters(BaseModel):
+class RelaxParameters(ParameterModel):
     """Symmetry-constrained relaxation of cell and positions."""
-
-    model_config = _FROZEN
 
     fmax_eV_per_A: float = Field(
         default=1e-3, gt=0, description="Convergence: largest force (eV/Å) and stress·volume/atom."
@@ -54,10 +51,8 @@ class RelaxParameters(BaseModel):
     relax_cell: bool = Field(default=True, description="Relax the lattice parameter too.")
 
 
-class PhononParameters(BaseModel):
+class PhononParameters(ParameterModel):
     """Finite-displacement harmonic phonons with phonopy."""
-
-    model_config = _FROZEN
 
     supercell: tuple[int, int, int] = Field(
         default=(2, 2, 2), description="Supercell multiples of the 40-atom conventional cell."
@@ -94,10 +89,8 @@ class PhononParameters(BaseModel):
         return value
 
 
-class SigmaParameters(BaseModel):
+class SigmaParameters(ParameterModel):
     """The σ^A analysis of MD frames."""
-
-    model_config = _FROZEN
 
     headline_form: Literal["rms", "std"] = Field(
         default="std",
@@ -135,10 +128,8 @@ class SigmaParameters(BaseModel):
         )
 
 
-class Protocol(BaseModel):
+class Protocol(ParameterModel):
     """Everything that determines the physics of one lattice-dynamics calculation."""
-
-    model_config = _FROZEN
 
     name: str = Field(default="reference-study", description="Display name (not hashed).")
     relax: RelaxParameters = Field(default_factory=RelaxParameters)

@@ -16,7 +16,6 @@ import time
 import numpy as np
 import pytest
 
-from latticebench.hpc.firetask import decode_job
 from latticebench.hpc.launchpad import open_launchpad
 from latticebench.hpc.submission import submit_study
 from latticebench.hpc.workers import launch, load_fworker
@@ -63,7 +62,7 @@ def test_killed_worker_resumes_from_the_checkpoint(backend, workers, tiny_mace_p
         md = pad.fireworks.find_one({"name": "mlip md 0"}, {"fw_id": 1})["fw_id"]
         assert pad.get_fw_by_id(md).state == "READY"
         firework = pad.get_fw_by_id(md)
-        job = decode_job(firework.tasks[0]["job"])
+        job = firework.tasks[0]["job"]
         env = subprocess_env(**backend.worker_env, OMP_NUM_THREADS="1")
         launch_dir = tmp_path / "killed-launch"
         launch_dir.mkdir()

@@ -109,10 +109,9 @@ def test_walltime_pause_replaces_the_job_with_its_continuation(
 def test_walltime_continuations_on_fireworks_stay_gpu_jobs_and_finish(
     tiny_mace_path, supercell, tmp_path, monkeypatch, fake_clock, embedded_backend, embedded_workers
 ):
-    from jobflow.managers.fireworks import flow_to_workflow
+    from jobflow.managers.fireworks import JobFiretask, flow_to_workflow
 
     from latticebench.hpc import md_supervision
-    from latticebench.hpc.firetask import JsonJobFiretask, encode_workflow_jobs
     from latticebench.hpc.launchpad import ensure_initialized, open_launchpad
     from latticebench.hpc.routing import route_flow
     from latticebench.hpc.workers import launch, load_fworker
@@ -130,13 +129,13 @@ def test_walltime_continuations_on_fireworks_stay_gpu_jobs_and_finish(
     route_flow(job)
     with open_launchpad(embedded_backend.launchpad_file) as pad:
         ensure_initialized(pad)
-        pad.add_wf(encode_workflow_jobs(flow_to_workflow(job)))
+        pad.add_wf(flow_to_workflow(job))
         launch("rapidfire", load_fworker(embedded_workers["gpu"]), pad, launch_dir=tmp_path / "l")
         fireworks = [pad.get_fw_by_id(i) for i in sorted(pad.get_fw_ids())]
-    # the job and its two continuations (FireWorks detours), all gpu, all JSON-encoded
+    # the job and its two continuations (FireWorks detours), all gpu, jobflow's own task
     assert [fw.state for fw in fireworks] == ["COMPLETED"] * 3
     assert {fw.spec["_category"] for fw in fireworks} == {"gpu"}
-    assert all(isinstance(fw.tasks[0], JsonJobFiretask) for fw in fireworks)
+    assert all(isinstance(fw.tasks[0], JobFiretask) for fw in fireworks)
     store = get_job_store()
     store.connect()
     docs = sorted(store.query({"uuid": job.uuid}), key=lambda d: d["index"])

@@ -34,12 +34,9 @@ def report(
     ] = False,
 ) -> None:
     """Write an HTML report of the benchmark results and print the path of its index.html."""
+    from latticebench.report.from_stores import report_from_stores
     from latticebench.settings import get_settings
 
-    try:
-        from latticebench.report.from_stores import report_from_stores
-    except ImportError as exc:
-        fail(f"the store layer could not be imported ({exc}); reinstall latticebench")
     handled = _handled_errors()
     folder = output if output is not None else get_settings().data_dir / "report"
     try:
@@ -65,9 +62,6 @@ def report(
 
 
 def _handled_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [ValueError, OSError]
-    try:
-        from latticebench.stores import StoreError
-    except ImportError:
-        return tuple(errors)
-    return (*errors, StoreError)
+    from latticebench.stores import StoreError
+
+    return (ValueError, OSError, StoreError)

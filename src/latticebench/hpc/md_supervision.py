@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from custodian.custodian import Custodian, CustodianError, Job, ValidationError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from latticebench.hpc.md_handlers import (
     ExplodingMDHandler,
@@ -42,6 +42,7 @@ from latticebench.hpc.md_handlers import (
 )
 from latticebench.md import MDParameters, MDRun, MDStatus, read_checkpoint, read_status
 from latticebench.md.status import STATUS_FILE
+from latticebench.msonable import ParameterModel
 
 if TYPE_CHECKING:
     from ase import Atoms
@@ -70,10 +71,8 @@ def current_time() -> float:
     return time.time()
 
 
-class SupervisionParameters(BaseModel):
+class SupervisionParameters(ParameterModel):
     """How an MD run is supervised (execution settings: they do not enter the protocol id)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     segment_steps: int = Field(
         default=500,

@@ -10,8 +10,8 @@ carries the benchmark key, so a second submission can tell what is already on th
   workflow (the old one stays; ``lpad rerun_fws`` would rerun it instead, reusing its MD
   checkpoints).
 
-Each job travels as a :class:`~latticebench.hpc.firetask.JsonJobFiretask` (jobflow's own task
-would turn the Makers' pydantic parameters into strings). The jobs carry no JobStore: each
+Each job travels as jobflow's own ``JobFiretask`` (the Makers' pydantic parameters serialise
+through :class:`latticebench.msonable.ParameterModel`). The jobs carry no JobStore: each
 worker uses its own (``latticebench launch`` sets it
 from the worker's ``LATTICEBENCH_*`` settings, plain ``rlaunch`` from ``~/.jobflow.yaml``), so no
 database credentials are written to the LaunchPad.
@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from latticebench.flows.benchmark import benchmark_key
-from latticebench.hpc.firetask import encode_workflow_jobs
 from latticebench.hpc.launchpad import ensure_initialized
 from latticebench.hpc.routing import route_flow
 
@@ -240,9 +239,7 @@ def submit_study(
             flow, gpu_category=resources.gpu_category, cpu_category=resources.cpu_category
         )
         name = f"{spec.name}: {flow.name}"
-        workflow = encode_workflow_jobs(
-            flow_to_workflow(flow, name=name, metadata=workflow_metadata(spec.name, key))
-        )
+        workflow = flow_to_workflow(flow, name=name, metadata=workflow_metadata(spec.name, key))
         fw_ids: tuple[int, ...] = ()
         if not dry_run:
             mapping = launchpad.add_wf(workflow)  # type: ignore[union-attr]

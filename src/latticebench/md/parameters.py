@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from latticebench.msonable import ParameterModel
 
 __all__ = ["HealthLimits", "MDParameters"]
 
 
-class HealthLimits(BaseModel):
+class HealthLimits(ParameterModel):
     """When a run counts as exploding and is stopped (see :mod:`latticebench.md.health`)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     max_temperature_factor: float = Field(
         default=5.0,
@@ -43,7 +43,7 @@ class HealthLimits(BaseModel):
     )
 
 
-class MDParameters(BaseModel):
+class MDParameters(ParameterModel):
     """NVT molecular dynamics with velocity Verlet and a stochastic thermostat (ASE).
 
     Step numbering: step 0 is the starting structure with its Maxwell-Boltzmann velocities;
@@ -52,8 +52,6 @@ class MDParameters(BaseModel):
     and production step ``s`` is written when ``(s - equilibration_steps) % record_interval == 0``,
     giving ``production_steps // record_interval`` frames.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     temperature_K: float = Field(default=300.0, gt=0.0, description="Target temperature (K).")
     timestep_fs: float = Field(default=1.0, gt=0.0, description="Integration time step (fs).")
