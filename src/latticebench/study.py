@@ -111,7 +111,9 @@ class Resources(BaseModel):
     model_config = _STRICT
 
     device: str = Field(default="auto", description="Torch device for model jobs.")
-    batch_size: int = Field(default=8, ge=1, description="Structures per forward pass.")
+    batch_size: int | None = Field(
+        default=None, ge=1, description="Structures per forward pass (default: 1 on CPU, 8 on GPU)."
+    )
     gpu_category: str = Field(default="gpu", description="FireWorks category of model-heavy jobs.")
     cpu_category: str = Field(default="cpu", description="FireWorks category of light jobs.")
 

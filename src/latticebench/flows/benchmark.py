@@ -51,8 +51,8 @@ class BenchmarkMaker(Maker):
     protocol : Protocol
     device : str or None
         Torch device of the model jobs.
-    batch_size : int
-        Structures per forward pass (phonons, rescoring).
+    batch_size : int or None
+        Structures per forward pass (phonons, rescoring); None = 1 on CPU, 8 on GPU.
     with_modes : bool
         Per-mode σ^A in the anharmonicity jobs.
     """
@@ -61,7 +61,7 @@ class BenchmarkMaker(Maker):
     models: list[str] = field(default_factory=lambda: ["mace-mpa-0-medium"])
     protocol: Protocol = field(default_factory=lambda: REFERENCE_PROTOCOL)
     device: str | None = None
-    batch_size: int = 8
+    batch_size: int | None = None
     with_modes: bool = True
 
     def make(

@@ -50,8 +50,8 @@ class LatticeDynamicsMaker(Maker):
         Physics parameters of every step (default: the reference study's).
     device : str or None
         Torch device for the model jobs; None = settings (auto).
-    batch_size : int
-        Displaced supercells per forward pass in the phonon job.
+    batch_size : int or None
+        Displaced supercells per forward pass in the phonon job; None = 1 on CPU, 8 on GPU.
     with_modes : bool
         Per-mode σ^A in the anharmonicity job.
     """
@@ -60,7 +60,7 @@ class LatticeDynamicsMaker(Maker):
     model: str = "mace-mpa-0-medium"
     protocol: Protocol = field(default_factory=lambda: REFERENCE_PROTOCOL)
     device: str | None = None
-    batch_size: int = 8
+    batch_size: int | None = None
     with_modes: bool = True
 
     def make(self, structure: Structure | str, compound: str | None = None) -> Flow:

@@ -34,8 +34,9 @@ class PhononMaker(Maker):
         threshold (THz).
     device : str or None
         Torch device; None = settings (auto).
-    batch_size : int
-        Displaced supercells evaluated per forward pass (execution detail, not physics).
+    batch_size : int or None
+        Displaced supercells per forward pass (execution detail, not physics); None = 1 on
+        CPU, 8 on GPU.
     protocol : Protocol or None
         The whole protocol this step belongs to (provenance).
     """
@@ -44,7 +45,7 @@ class PhononMaker(Maker):
     model: str = "mace-mpa-0-medium"
     parameters: PhononParameters = field(default_factory=PhononParameters)
     device: str | None = None
-    batch_size: int = 8
+    batch_size: int | None = None
     protocol: Protocol | None = None
 
     @job(output_schema=PhononDoc, data=["force_constants", "band", "phonopy_params_yaml"])

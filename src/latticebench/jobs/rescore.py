@@ -75,8 +75,8 @@ class RescoreMaker(Maker):
     dtype : {"float64", "float32"}
         Model floating-point type for the forces on the frames.
     device : str or None
-    batch_size : int
-        Frames per forward pass.
+    batch_size : int or None
+        Frames per forward pass; None = 1 on CPU, 8 on GPU.
     protocol : Protocol or None
         For provenance.
     """
@@ -86,7 +86,7 @@ class RescoreMaker(Maker):
     phonon_parameters: PhononParameters = field(default_factory=PhononParameters)
     dtype: Literal["float64", "float32"] = "float64"
     device: str | None = None
-    batch_size: int = 8
+    batch_size: int | None = None
     protocol: Protocol | None = None
 
     @job(output_schema=RescoreDoc)

@@ -102,13 +102,14 @@ class ChgnetModel(LoadedModel):
                 model=self._model, use_device=self._device, check_cuda_mem=False
             )
 
-    def predict(self, structures: Sequence[Atoms], batch_size: int = 8) -> Predictions:
+    def predict(self, structures: Sequence[Atoms], batch_size: int | None = None) -> Predictions:
         """Energies and forces of many structures with CHGNet's batched ``predict_structure``.
 
         Parameters
         ----------
         structures : sequence of ase.Atoms
-        batch_size : int
+        batch_size : int or None
+            Structures per forward pass; None = the device's default (:meth:`batch_size_for`).
 
         Returns
         -------
@@ -120,7 +121,9 @@ class ChgnetModel(LoadedModel):
         if not structures:
             return Predictions(np.zeros(0), [])
         converted = [AseAtomsAdaptor.get_structure(atoms) for atoms in structures]
-        results = self._model.predict_structure(converted, task="ef", batch_size=max(1, batch_size))
+        results = self._model.predict_structure(
+            converted, task="ef", batch_size=self.batch_size_for(batch_size)
+        )
         if isinstance(results, dict):
             results = [results]
         energies = np.array(

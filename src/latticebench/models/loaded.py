@@ -46,11 +46,31 @@ class LoadedModel(ABC):
 
     record: ModelRecord
 
+    def batch_size_for(self, batch_size: int | None) -> int:
+        """Structures per forward pass: ``batch_size``, or a default for the device.
+
+        Parameters
+        ----------
+        batch_size : int or None
+            None picks 1 on CPU (batching buys no speed there, and memory grows with the batch:
+            five 320-atom CHGNet cells peak at 3.1 GB batched vs 1.7 GB one by one) and 8 on
+            accelerators (where batches fill the device).
+
+        Returns
+        -------
+        int
+        """
+        if batch_size is not None:
+            if batch_size < 1:
+                raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+            return int(batch_size)
+        return 1 if self.record.device == "cpu" else 8
+
     @abstractmethod
     def calculator(self) -> Calculator:
         """Return an ASE calculator that shares this model's weights (no reload)."""
 
-    def predict(self, structures: Sequence[Atoms], batch_size: int = 8) -> Predictions:
+    def predict(self, structures: Sequence[Atoms], batch_size: int | None = None) -> Predictions:
         """Energies and forces of many structures.
 
         The default evaluates one structure at a time through :meth:`calculator`; families
@@ -59,8 +79,9 @@ class LoadedModel(ABC):
         Parameters
         ----------
         structures : sequence of ase.Atoms
-        batch_size : int
-            Structures evaluated together in one forward pass (where supported).
+        batch_size : int or None
+            Structures evaluated together in one forward pass (where supported); None = the
+            device's default (:meth:`batch_size_for`).
 
         Returns
         -------

@@ -108,13 +108,14 @@ class MaceModel(LoadedModel):
                 **({"head": self._head} if self._head else {}),
             )
 
-    def predict(self, structures: Sequence[Atoms], batch_size: int = 8) -> Predictions:
+    def predict(self, structures: Sequence[Atoms], batch_size: int | None = None) -> Predictions:
         """Energies and forces of many structures, ``batch_size`` graphs per forward pass.
 
         Parameters
         ----------
         structures : sequence of ase.Atoms
-        batch_size : int
+        batch_size : int or None
+            Graphs per forward pass; None = the device's default (:meth:`batch_size_for`).
 
         Returns
         -------
@@ -126,12 +127,13 @@ class MaceModel(LoadedModel):
         from mace.tools import torch_geometric, torch_tools
 
         calc = self._calc
+        batch_size = self.batch_size_for(batch_size)
         keyspec = mace_data.KeySpecification(info_keys={}, arrays_keys={})
         energies: list[float] = []
         forces: list[np.ndarray] = []
         with preserve_torch_default_dtype(), torch_tools.default_dtype(self._dtype):
-            for start in range(0, len(structures), max(1, batch_size)):
-                chunk = structures[start : start + max(1, batch_size)]
+            for start in range(0, len(structures), batch_size):
+                chunk = structures[start : start + batch_size]
                 graphs = [
                     mace_data.AtomicData.from_config(
                         mace_data.config_from_atoms(
