@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import pandas as pd
 import typer
+from rich import box
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -97,39 +98,61 @@ def _label(stable) -> str:
     return "stable" if bool(stable) else "unstable"
 
 
+def _compact_table(title: str) -> Table:
+    return Table(
+        title=title, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, collapse_padding=True
+    )
+
+
 def print_results(frame: pd.DataFrame) -> None:
-    """Print the per-compound comparison table (σ^A DFT vs MLIP, stability, classes).
+    """Print the per-compound comparison (σ^A DFT vs MLIP, stability labels, classes).
+
+    Fits an 80-column terminal: one table per model.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         From :func:`latticebench.query.load_benchmarks`.
     """
-    table = Table(title="σ^A at 300 K: DFT reference vs MLIP")
-    for column in (
-        "compound", "X", "model", "σ DFT", "σ MLIP", "DFT", "MLIP", "class DFT", "class MLIP",
-        "harmonic (0 K)",
-    ):  # fmt: skip
-        table.add_column(column, no_wrap=column == "compound")
-    for row in frame.itertuples():
-        harmonic = row.harmonically_stable
-        table.add_row(
-            row.compound,
-            _fmt(row.halide),
-            str(row.model),
-            _fmt(row.sigma_dft),
-            _fmt(row.sigma_mlip),
-            _label(row.stable_dft),
-            _label(row.stable_mlip),
-            _fmt(row.class_dft),
-            _fmt(row.class_mlip),
-            "—" if harmonic is None else ("stable" if harmonic else "imaginary modes"),
-        )
-    console.print(table)
+    for model, rows in frame.groupby("model", sort=True):
+        table = _compact_table(f"σ^A at 300 K: DFT reference vs {model}")
+        for column in (
+            "compound", "σ DFT", "σ MLIP", "DFT", "MLIP", "class DFT", "class MLIP", "0 K",
+        ):  # fmt: skip
+            table.add_column(column, no_wrap=True)
+        for row in rows.itertuples():
+            harmonic = row.harmonically_stable
+            table.add_row(
+                row.compound,
+                _fmt(row.sigma_dft),
+                _fmt(row.sigma_mlip),
+                _label(row.stable_dft),
+                _label(row.stable_mlip),
+                _fmt(row.class_dft),
+                _fmt(row.class_mlip),
+                "—" if harmonic is None else ("stable" if harmonic else "imag."),
+            )
+        console.print(table)
+    console.print(
+        "DFT/MLIP: dynamic stability at 300 K (σ^A ≤ 1); class: weak ≤ 0.5 < moderate ≤ 0.75 "
+        "< strong ≤ 1 < unstable; 0 K: harmonic phonons of the MLIP (imag. = imaginary modes)."
+    )
+
+
+_SHOWN_METRICS = (
+    ("regression", "mae", "σ MAE"),
+    ("regression", "rmse", "σ RMSE"),
+    ("regression", "spearman", "σ Spearman ρ"),
+    ("regression", "r2", "σ R²"),
+    ("stability", "accuracy", "stability accuracy"),
+    ("stability", "f1", "stability F1 (unstable)"),
+    ("stability", "mcc", "stability MCC"),
+    ("anharmonicity_class", "accuracy", "class accuracy"),
+)
 
 
 def print_metrics(frame: pd.DataFrame, *, n_resamples: int = 1000) -> None:
-    """Print the metrics per model with 95% bootstrap intervals.
+    """Print the metrics per model with 95% bootstrap intervals (rows: metrics).
 
     Parameters
     ----------
@@ -142,29 +165,26 @@ def print_metrics(frame: pd.DataFrame, *, n_resamples: int = 1000) -> None:
     if metrics.empty:
         console.print("too few compounds with both σ^A values for metrics")
         return
-    shown = (
-        ("regression", "mae", "MAE"),
-        ("regression", "rmse", "RMSE"),
-        ("regression", "spearman", "Spearman ρ"),
-        ("stability", "accuracy", "stability acc."),
-        ("stability", "mcc", "stability MCC"),
-        ("anharmonicity_class", "accuracy", "class acc."),
-    )
-    table = Table(title="Metrics (95% bootstrap interval)")
-    table.add_column("model")
-    table.add_column("n")
-    for _, _, title in shown:
-        table.add_column(title)
-    for model, rows in metrics.groupby("model", sort=True):
+    models = sorted(metrics["model"].unique())
+    table = _compact_table("Metrics, value [95% bootstrap interval]")
+    table.add_column("metric", no_wrap=True)
+    for model in models:
+        n = int(metrics.loc[metrics["model"] == model, "n"].iloc[0])
+        table.add_column(f"{model} (n={n})", no_wrap=True)
+    for group, metric, title in _SHOWN_METRICS:
         cells = []
-        for group, metric, _ in shown:
-            hit = rows[(rows["group"] == group) & (rows["metric"] == metric)]
+        for model in models:
+            hit = metrics[
+                (metrics["model"] == model)
+                & (metrics["group"] == group)
+                & (metrics["metric"] == metric)
+            ]
             if hit.empty:
                 cells.append("—")
                 continue
             r = hit.iloc[0]
             cells.append(f"{_fmt(r.value, 2)} [{_fmt(r.low, 2)}, {_fmt(r.high, 2)}]")
-        table.add_row(str(model), str(int(rows["n"].iloc[0])), *cells)
+        table.add_row(title, *cells)
     console.print(table)
 
 
