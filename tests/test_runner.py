@@ -61,12 +61,54 @@ def test_plan_reports_the_bundled_table_and_missing_compounds(tiny_mace_path):
         plan_study(_spec(tiny_mace_path, names=("Cs2AgQqBr6",)))
 
 
-def test_a_failing_job_is_reported_with_its_reason(tmp_path):
+def _documents():
+    store = get_store(BENCHMARKS_COLLECTION)
+    store.connect()
+    try:
+        return list(store.query())
+    finally:
+        store.close()
+
+
+def test_a_failing_job_is_reported_recorded_and_retried(tmp_path):
     broken = tmp_path / "broken.model"
     broken.write_bytes(b"not a model")
-    result = run_study(_spec(broken, names=("Cs2AgBiBr6",)))
+    spec = _spec(broken, names=("Cs2AgBiBr6",))
+    result = run_study(spec)
     assert result.completed == []
     ((name, reason),) = result.failed.items()
     assert name.startswith("Cs2AgBiBr6")
     assert reason.startswith("mlip relax") and "could not load" in reason
-    assert _count() == 0
+    # the compound is not silently missing: its document says what failed
+    (doc,) = _documents()
+    assert doc["mlip"]["sigma"] is None
+    assert doc["mlip"]["failure_reason"] == "the phonon job did not finish"
+    assert doc["reference"]["sigma"] is not None and doc["sigma_error"] is None
+    # a failed result is not reused: the next run tries again, still one document
+    again = plan_study(spec)
+    assert len(again.todo) == 1 and again.done == []
+    run_study(spec)
+    assert _count() == 1
+
+
+def test_md_that_keeps_exploding_is_recorded_as_such(tiny_mace_path, tmp_path):
+    from tests.hpc.faulty_mace import write_faulty_mace
+
+    # NaN forces whenever the model runs in float32, i.e. in the MD only
+    faulty = write_faulty_mace(tiny_mace_path, tmp_path / "faulty.model", nan_dtype="float32")
+    spec = _spec(faulty, names=("Cs2AgBiBr6",))
+    overrides = {**TINY_OVERRIDES, "phonons": {**TINY_OVERRIDES["phonons"], "dtype": "float64"}}
+    spec = spec.model_copy(
+        update={"protocol": spec.protocol.model_copy(update={"overrides": overrides})}
+    )
+    result = run_study(spec)
+    ((_, reason),) = result.failed.items()
+    assert reason.startswith("mlip md 0")
+    (doc,) = _documents()
+    assert doc["mlip"]["sigma"] is None
+    assert (
+        doc["mlip"]["failure_reason"]
+        == "no MD frames to analyse (run 0: the MD job did not finish)"
+    )
+    assert doc["mlip"]["harmonically_stable"] is not None  # the phonons did finish
+    assert doc["mlip"]["md_complete"] is False

@@ -47,6 +47,7 @@ BENCHMARK_COLUMNS: dict[str, str] = {
     "lattice_parameter_A": "MLIP relaxed lattice parameter (Å)",
     "relax_converged": "relaxation reached fmax",
     "md_complete": "every MD run finished",
+    "failure_reason": "why the MLIP σ^A is missing (a failed step), else None",
     "sigma_reference_rescored": "decomposition: DFT frames / DFT F / DFT Φ",
     "sigma_force_only": "decomposition: DFT frames / MLIP F / DFT Φ",
     "sigma_force_and_hessian": "decomposition: DFT frames / MLIP F / MLIP Φ",
@@ -84,6 +85,7 @@ def _row(doc: BenchmarkDoc) -> dict[str, Any]:
         "lattice_parameter_A": doc.mlip.lattice_parameter_A,
         "relax_converged": doc.mlip.relax_converged,
         "md_complete": doc.mlip.md_complete,
+        "failure_reason": doc.mlip.failure_reason,
         "sigma_reference_rescored": decomposition.sigma_reference if decomposition else None,
         "sigma_force_only": decomposition.sigma_force_only if decomposition else None,
         "sigma_force_and_hessian": (

@@ -43,7 +43,7 @@ class StudyPlan:
     todo : list of (ReferenceDoc, str)
         (reference, model) pairs without a benchmark document yet.
     done : list of tuple
-        Benchmark keys already present (reused).
+        Benchmark keys with a finished result (reused).
     """
 
     spec: StudySpec
@@ -91,8 +91,15 @@ def _existing_keys(dataset: str, models: list[str], protocol_id: str) -> set[tup
     store = get_store(BENCHMARKS_COLLECTION)
     store.connect()
     try:
+        # only finished results are reused; a document that records a failed MLIP step
+        # (mlip.sigma missing) is computed again
         docs = store.query(
-            criteria={"dataset": dataset, "protocol_id": protocol_id, "model": {"$in": models}},
+            criteria={
+                "dataset": dataset,
+                "protocol_id": protocol_id,
+                "model": {"$in": models},
+                "mlip.sigma": {"$ne": None},
+            },
             properties=list(BENCHMARK_KEY),
         )
         return {tuple(doc[k] for k in BENCHMARK_KEY) for doc in docs}
@@ -107,7 +114,8 @@ def plan_study(spec: StudySpec, *, force: bool = False) -> StudyPlan:
     ----------
     spec : StudySpec
     force : bool
-        Plan every pair, even those with a benchmark document (they will be updated).
+        Plan every pair, even those with a finished benchmark document (it will be updated).
+        Pairs whose document records a failed MLIP step are always planned again.
 
     Returns
     -------

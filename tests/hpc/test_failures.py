@@ -1,5 +1,5 @@
-"""An MD that always explodes: the firework FIZZLES with its reason stored, status shows it,
-and the key can be submitted again."""
+"""An MD that always explodes: the firework FIZZLES with its reason stored, the benchmark
+document records the failure, status shows it, and the key can be submitted again."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from latticebench.hpc.launchpad import open_launchpad
 from latticebench.hpc.monitoring import failed_fireworks, workflow_states_by_model
 from latticebench.hpc.submission import submit_study
 from latticebench.hpc.workers import launch, load_fworker
+from latticebench.stores import BENCHMARKS_COLLECTION, connected_store, get_store
 from tests.hpc.faulty_mace import write_faulty_mace
 from tests.hpc.fixtures import TINY_OVERRIDES, tiny_study
 
@@ -42,9 +43,19 @@ def test_always_nan_md_fizzles_with_the_reason_stored(
             "mlip relax": "COMPLETED",
             "mlip phonons": "COMPLETED",
             "mlip md 0": "FIZZLED",
-            "anharmonicity": "WAITING",
+            "anharmonicity": "READY",  # allowed to run after a fizzled parent
             "compare with reference": "WAITING",
         }
+        # σ^A and the comparison run on the CPU queue and record the failure
+        launch("rapidfire", load_fworker(embedded_workers["cpu"]), pad, launch_dir=tmp_path / "c")
+        states = {fw["name"]: fw["state"] for fw in pad.fireworks.find({}, {"name": 1, "state": 1})}
+        assert states["anharmonicity"] == states["compare with reference"] == "COMPLETED"
+        with connected_store(get_store(BENCHMARKS_COLLECTION)) as store:
+            (doc,) = list(store.query())
+        assert doc["mlip"]["sigma"] is None
+        assert doc["mlip"]["failure_reason"] == (
+            "no MD frames to analyse (run 0: the MD job did not finish)"
+        )
         [failed] = failed_fireworks(pad)
         assert failed.name == "mlip md 0" and failed.model == str(model)
         assert failed.workflow == f"demo: {failed.compound} × {model}"
@@ -52,7 +63,8 @@ def test_always_nan_md_fizzles_with_the_reason_stored(
         assert "after 3 of 3 allowed timestep halvings (time step 1 → 0.5 → 0.25 → 0.125 fs)" in (
             failed.reason
         )
-        assert workflow_states_by_model(pad) == {str(model): {"FIZZLED": 1}}
+        # FireWorks judges a workflow by its leaves, which completed
+        assert workflow_states_by_model(pad) == {str(model): {"COMPLETED": 1}}
 
     status = CliRunner().invoke(app, ["status", "--launchpad", str(lp)])
     assert status.exit_code == 0, status.output
@@ -63,7 +75,7 @@ def test_always_nan_md_fizzles_with_the_reason_stored(
     again = CliRunner().invoke(app, ["submit", str(_write(spec, tmp_path)), "-l", str(lp)])
     assert again.exit_code == 0, again.output
     assert "added 1 workflow(s)" in again.output
-    assert "earlier workflow(s) FIZZLED stay on the LaunchPad" in again.output
+    assert "earlier workflow(s) COMPLETED stay on the LaunchPad" in again.output
 
 
 def _write(spec, folder):

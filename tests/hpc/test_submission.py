@@ -75,13 +75,16 @@ def test_defused_or_archived_keys_are_resubmitted(study, embedded_backend):
         assert third.submitted == []  # the new workflows are READY
 
 
-def test_keys_with_a_benchmark_document_are_skipped(study, embedded_backend):
+def test_keys_with_a_finished_benchmark_document_are_skipped(study, embedded_backend):
     planned = submit_study(study, None, dry_run=True)
-    done_key = planned.submitted[0].key
+    done_key, failed_key = (wf.key for wf in planned.submitted)
     fields = ["dataset", "compound", "model", "protocol_id"]
+    finished = {**dict(zip(fields, done_key, strict=True)), "mlip": {"sigma": 0.21}}
+    # a document that records a failed MLIP step is not a result to keep
+    failed = {**dict(zip(fields, failed_key, strict=True)), "mlip": {"sigma": None}}
     with connected_store(get_store(BENCHMARKS_COLLECTION)) as store:
-        store.update([dict(zip(fields, done_key, strict=True))], key=fields)
+        store.update([finished, failed], key=fields)
     with open_launchpad(embedded_backend.launchpad_file) as pad:
         report = submit_study(study, pad)
-    assert _keys(report) == [planned.submitted[1].key]
+    assert _keys(report) == [failed_key]
     assert [(s.key, s.reason) for s in report.skipped] == [(done_key, "benchmark document")]

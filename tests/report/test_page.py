@@ -226,6 +226,10 @@ def test_per_compound_table_rows_labels_and_missing_values(report):
         assert differs == (dft is not None and mlip is not None and (dft <= 1.0) != (mlip <= 1.0))
     missing_rows = [r for r in table.rows if (r[3], r[0]) in MISSING_MLIP]
     assert len(missing_rows) == 1 and missing_rows[0][7] == "—" and missing_rows[0][9] == "—"
+    # the failed pair is named with its reason, not silently missing
+    ((model, compound),) = MISSING_MLIP
+    assert "No MLIP σA for 1 (compound, model) pair(s), because a step failed" in page.text
+    assert f"{compound} × {model}: MD exploded" in page.text
 
 
 def test_decomposition_rows_and_summary(report):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from jobflow import Flow, Maker
+from jobflow import Flow, Maker, OnMissing
 
 from latticebench.flows.lattice_dynamics import LatticeDynamicsMaker
 from latticebench.jobs.compare import CompareMaker
@@ -40,7 +40,9 @@ class BenchmarkMaker(Maker):
     For every (reference compound, model): the lattice-dynamics flow on the reference structure
     (or the Fm-3m structure built from the name when the reference has none); a rescoring job
     when the reference has AIMD frames and force constants (decomposition rows, force and
-    phonon errors); a comparison job that stores the benchmark document.
+    phonon errors); a comparison job that stores the benchmark document. The σ^A and comparison
+    jobs run even when an MLIP step fails (e.g. MD that keeps exploding), so the failure is
+    recorded in the benchmark document rather than the compound silently missing.
 
     Parameters
     ----------
@@ -138,4 +140,7 @@ class BenchmarkMaker(Maker):
             job_uuids=uuids,
         )
         jobs.append(compare)
+        # a failed MLIP step is a result: σ^A and the comparison still run and record it
+        for tolerant in (lattice.anharmonicity, compare):
+            tolerant.config.on_missing_references = OnMissing.NONE
         return Flow(jobs, output=compare.output, name=f"{reference.compound} × {model}")

@@ -2,13 +2,16 @@
 
 The plan is :func:`latticebench.runner.plan_study` (it imports the bundled reference table when
 the study asks, selects the compounds, and leaves out every benchmark key that already has a
-benchmark document). Each (compound × model) flow becomes one FireWorks workflow whose metadata
-carries the benchmark key, so a second submission can tell what is already on the LaunchPad:
+finished benchmark document). Each (compound × model) flow becomes one FireWorks workflow whose
+metadata carries the benchmark key, so a second submission can tell what is already on the
+LaunchPad:
 
-* a key whose workflow is waiting, ready, reserved, running, paused or completed is skipped;
-* a key whose only workflows are FIZZLED, DEFUSED or ARCHIVED is submitted again as a new
-  workflow (the old one stays; ``lpad rerun_fws`` would rerun it instead, reusing its MD
-  checkpoints).
+* a key whose workflow is waiting, ready, reserved, running or paused is skipped;
+* a key whose only workflows are FIZZLED, DEFUSED, ARCHIVED or COMPLETED is submitted again as
+  a new workflow (the old one stays; ``lpad rerun_fws`` would rerun it instead, reusing its MD
+  checkpoints). A COMPLETED workflow reaches this check only when its benchmark document
+  records a failed step: σ^A and the comparison run after a fizzled MLIP job, so FireWorks
+  calls the workflow COMPLETED although the MD firework FIZZLED.
 
 Each job travels as jobflow's own ``JobFiretask`` (the Makers' pydantic parameters serialise
 through :class:`latticebench.msonable.ParameterModel`). The jobs carry no JobStore: each
@@ -47,8 +50,9 @@ __all__ = [
 ACTIVE_STATES = frozenset({"WAITING", "READY", "RESERVED", "RUNNING", "PAUSED", "COMPLETED"})
 """Workflow states that count as queued, running or done: their key is not submitted again."""
 
-RESUBMITTABLE_STATES = frozenset({"FIZZLED", "DEFUSED", "ARCHIVED"})
-"""Workflow states after which the key may be submitted again."""
+RESUBMITTABLE_STATES = frozenset({"FIZZLED", "DEFUSED", "ARCHIVED", "COMPLETED"})
+"""Workflow states after which a key without a finished benchmark document may be submitted
+again (COMPLETED: the workflow ran to its end but recorded a failed step)."""
 
 
 def key_string(key: tuple[str, ...]) -> str:

@@ -95,30 +95,61 @@ class AnharmonicityMaker(Maker):
         data=["sigma_per_frame", "mode_frequencies_THz", "mode_sigma"],
     )
     def make(
-        self, phonon: PhononDoc, md_runs: list[MDDoc], compound: str | None = None
+        self,
+        phonon: PhononDoc | None,
+        md_runs: list[MDDoc | None],
+        compound: str | None = None,
     ) -> AnharmonicityDoc:
         """Compute σ^A of the MD runs with the force constants of ``phonon``.
 
         Parameters
         ----------
-        phonon : PhononDoc
-            Supplies R⁰ (its supercell), Φ and the harmonic verdict.
-        md_runs : list of MDDoc
-            Runs in that same supercell; their committed frames are read from disk.
+        phonon : PhononDoc or None
+            Supplies R⁰ (its supercell), Φ and the harmonic verdict; None when the phonon job
+            failed (a flow may let this job run after failed parents).
+        md_runs : list of MDDoc or None
+            Runs in that same supercell; their committed frames are read from disk. None marks
+            a run whose job failed (e.g. MD that kept exploding).
         compound : str, optional
 
         Returns
         -------
         AnharmonicityDoc
-            With ``sigma=None`` and ``failure_reason`` when no run committed any frame.
+            With ``sigma=None`` and ``failure_reason`` when there is nothing to analyse.
         """
         p = self.parameters
         thresholds = p.thresholds()
+        protocol = self.protocol or Protocol(sigma=p)
+        runs = [run for run in md_runs if run is not None]
+        common = {
+            "compound": compound,
+            "temperature_K": runs[0].parameters.temperature_K
+            if runs
+            else protocol.md.temperature_K,
+            "form": p.headline_form,
+            "n_runs": len(md_runs),
+            "frame_stride": p.frame_stride,
+            "complete": len(runs) == len(md_runs) and all(run.state == "completed" for run in runs),
+            "md_states": ["failed" if run is None else run.state for run in md_runs],
+            "thresholds": thresholds.as_dict(),
+            "harmonically_stable": None if phonon is None else phonon.harmonically_stable,
+            "lowest_frequency_THz": None if phonon is None else phonon.lowest_frequency_THz,
+            "parameters": p,
+            "provenance": make_provenance(
+                None if phonon is None else phonon.provenance.model,
+                protocol,
+                seeds=[run.seed for run in runs],
+            ),
+        }
+        if phonon is None:
+            return AnharmonicityDoc(
+                n_frames=0, failure_reason="the phonon job did not finish", **common
+            )
         reference = reference_from_phonons(phonon)
         combined = reference.accumulator(n_blocks=p.n_blocks, with_modes=self.with_modes)
         per_run: list[SigmaResult | None] = []
         per_frame: list[list[float]] = []
-        for run in md_runs:
+        for run in runs:
             if run.n_frames == 0:
                 per_run.append(None)
                 continue
@@ -128,27 +159,11 @@ class AnharmonicityMaker(Maker):
             result = mine.result(form=p.headline_form)
             per_run.append(result)
             per_frame.append(_plain(result.per_frame))  # type: ignore[arg-type]
-        temperature = md_runs[0].parameters.temperature_K if md_runs else float("nan")
-        common = {
-            "compound": compound,
-            "temperature_K": temperature,
-            "form": p.headline_form,
-            "n_runs": len(md_runs),
-            "frame_stride": p.frame_stride,
-            "complete": all(run.state == "completed" for run in md_runs),
-            "md_states": [run.state for run in md_runs],
-            "thresholds": thresholds.as_dict(),
-            "harmonically_stable": phonon.harmonically_stable,
-            "lowest_frequency_THz": phonon.lowest_frequency_THz,
-            "parameters": p,
-            "provenance": make_provenance(
-                phonon.provenance.model,
-                self.protocol or Protocol(sigma=p),
-                seeds=[run.seed for run in md_runs],
-            ),
-        }
         if combined.n_frames == 0:
-            reasons = "; ".join(f"run {r.run_index}: {r.reason or r.state}" for r in md_runs)
+            reasons = "; ".join(
+                f"run {i}: {'the MD job did not finish' if r is None else r.reason or r.state}"
+                for i, r in enumerate(md_runs)
+            )
             return AnharmonicityDoc(
                 n_frames=0, failure_reason=f"no MD frames to analyse ({reasons})", **common
             )

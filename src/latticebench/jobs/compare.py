@@ -31,11 +31,14 @@ def build_benchmark_doc(
     protocol: Protocol,
     relax: dict[str, Any],
     phonon: dict[str, Any],
-    sigma: AnharmonicityDoc,
+    sigma: AnharmonicityDoc | None,
     rescore: RescoreDoc | None = None,
     job_uuids: dict[str, str] | None = None,
 ) -> BenchmarkDoc:
     """Join the MLIP results of one compound with its reference.
+
+    Failed MLIP steps are recorded, not dropped: a ``None`` input (a job that did not finish)
+    or a σ^A document with a ``failure_reason`` gives ``mlip.sigma=None`` and the reason.
 
     Parameters
     ----------
@@ -49,8 +52,8 @@ def build_benchmark_doc(
         ``lattice_parameter_A``, ``converged`` of the relaxation.
     phonon : dict
         ``imaginary_mode_fraction`` of the phonon job.
-    sigma : AnharmonicityDoc
-        The MLIP's σ^A.
+    sigma : AnharmonicityDoc or None
+        The MLIP's σ^A; None when the anharmonicity job did not finish.
     rescore : RescoreDoc, optional
         Decomposition rows 1–3 on the reference frames.
     job_uuids : dict of str to str, optional
@@ -61,6 +64,8 @@ def build_benchmark_doc(
     """
     thresholds = protocol.sigma.thresholds()
     form = form_for(reference.get("sigma_definition"), protocol.sigma.headline_form)
+    if sigma is None:
+        sigma = _missing_sigma(protocol, reference.get("compound"))
     mlip_sigma = sigma.sigma_std if form == "std" else sigma.sigma_rms
     ref_sigma = reference.get("sigma_300K")
 
@@ -135,6 +140,24 @@ def build_benchmark_doc(
     )
 
 
+def _missing_sigma(protocol: Protocol, compound: str | None) -> AnharmonicityDoc:
+    """A σ^A document that says the anharmonicity job did not finish."""
+    return AnharmonicityDoc(
+        compound=compound,
+        temperature_K=protocol.md.temperature_K,
+        form=protocol.sigma.headline_form,
+        n_frames=0,
+        n_runs=protocol.n_md_runs,
+        frame_stride=protocol.sigma.frame_stride,
+        complete=False,
+        md_states=[],
+        failure_reason="the anharmonicity job did not finish",
+        thresholds=protocol.sigma.thresholds().as_dict(),
+        parameters=protocol.sigma,
+        provenance=make_provenance(None, protocol),
+    )
+
+
 def save_benchmark(doc: BenchmarkDoc, store=None) -> None:
     """Upsert a benchmark document under its natural key (a re-run updates, never duplicates).
 
@@ -185,7 +208,7 @@ class CompareMaker(Maker):
         model: str,
         relax: dict[str, Any],
         phonon: dict[str, Any],
-        sigma: AnharmonicityDoc,
+        sigma: AnharmonicityDoc | None,
         rescore: RescoreDoc | None = None,
         job_uuids: dict[str, str] | None = None,
     ) -> BenchmarkDoc:

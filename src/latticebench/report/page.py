@@ -521,7 +521,22 @@ A dash (—) marks a missing value.</p></section>"""
             "Harmonic (0 K): stable when the MLIP phonons have no imaginary mode; lowest ω "
             "negative = imaginary.</p>"
             + table(header, rows, css="compounds", sortable=True, table_id="compound-table")
+            + self._failures()
             + "</section>"
+        )
+
+    def _failures(self) -> str:
+        failed = self.frame.dropna(subset=["failure_reason"])
+        if failed.empty:
+            return ""
+        items = "".join(
+            f"<li>{escape(str(r.compound))} × {escape(str(r.model))}: "
+            f"{escape(str(r.failure_reason))}</li>"
+            for r in failed.sort_values(["compound", "model"], kind="stable").itertuples()
+        )
+        return (
+            f'<p class="note">No MLIP σ<sup>A</sup> for {len(failed)} (compound, model) '
+            f'pair(s), because a step failed:</p><ul class="failures">{items}</ul>'
         )
 
     def _decomposition(self) -> str:
