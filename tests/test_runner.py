@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from latticebench.runner import plan_study, run_study
-from latticebench.stores import BENCHMARKS_COLLECTION, get_store
+from latticebench.stores import BENCHMARKS_COLLECTION, connected_store, get_store
 from latticebench.study import StudySpec, StudySpecError
 
 TINY_OVERRIDES = {
@@ -28,13 +28,13 @@ def _spec(model, names=("Cs2AgBiBr6", "Cs2NaInCl6")):
     )
 
 
+def _documents():
+    with connected_store(get_store(BENCHMARKS_COLLECTION)) as store:
+        return list(store.query())
+
+
 def _count():
-    store = get_store(BENCHMARKS_COLLECTION)
-    store.connect()
-    try:
-        return store.count()
-    finally:
-        store.close()
+    return len(_documents())
 
 
 def test_running_a_study_twice_reuses_and_never_duplicates(tiny_mace_path):
@@ -59,15 +59,6 @@ def test_plan_reports_the_bundled_table_and_missing_compounds(tiny_mace_path):
     assert plan.references[0].sigma_300K is not None and len(plan.todo) == 1
     with pytest.raises(StudySpecError, match="not in the dataset"):
         plan_study(_spec(tiny_mace_path, names=("Cs2AgQqBr6",)))
-
-
-def _documents():
-    store = get_store(BENCHMARKS_COLLECTION)
-    store.connect()
-    try:
-        return list(store.query())
-    finally:
-        store.close()
 
 
 def test_a_failing_job_is_reported_recorded_and_retried(tmp_path):

@@ -47,8 +47,8 @@ __all__ = [
     "workflow_states",
 ]
 
-ACTIVE_STATES = frozenset({"WAITING", "READY", "RESERVED", "RUNNING", "PAUSED", "COMPLETED"})
-"""Workflow states that count as queued, running or done: their key is not submitted again."""
+ACTIVE_STATES = frozenset({"WAITING", "READY", "RESERVED", "RUNNING", "PAUSED"})
+"""Workflow states that count as queued or running: their key is not submitted again."""
 
 RESUBMITTABLE_STATES = frozenset({"FIZZLED", "DEFUSED", "ARCHIVED", "COMPLETED"})
 """Workflow states after which a key without a finished benchmark document may be submitted
@@ -235,7 +235,7 @@ def submit_study(
         if flow.name != f"{reference.compound} × {model}":
             raise RuntimeError(f"plan and flows disagree: {flow.name!r} for {key}")
         states = existing.get(key_string(key), [])
-        active = [state for state in states if state not in RESUBMITTABLE_STATES]
+        active = [state for state in states if state in ACTIVE_STATES]
         if active:
             report.skipped.append(SkippedKey(key, f"workflow {active[-1]}"))
             continue
