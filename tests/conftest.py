@@ -43,39 +43,9 @@ def build_tiny_mace(path: Path, *, seed: int = 0, r_max: float = 5.0) -> Path:
     Random weights (seeded), all elements up to Bi, float64; the file is loaded exactly as a
     foundation-model checkpoint is (``torch.load`` of a pickled ``ScaleShiftMACE``).
     """
-    import mace.modules  # mace before e3nn
-    import numpy as np
-    import torch
-    from e3nn import o3
+    from latticebench.models.synthetic import build_random_mace
 
-    from latticebench.models import preserve_torch_default_dtype
-
-    with preserve_torch_default_dtype():
-        torch.set_default_dtype(torch.float64)
-        torch.manual_seed(seed)
-        z = list(range(1, 84))
-        block = mace.modules.interaction_classes["RealAgnosticResidualInteractionBlock"]
-        model = mace.modules.ScaleShiftMACE(
-            r_max=r_max,
-            num_bessel=6,
-            num_polynomial_cutoff=5,
-            max_ell=2,
-            interaction_cls=block,
-            interaction_cls_first=block,
-            num_interactions=2,
-            num_elements=len(z),
-            hidden_irreps=o3.Irreps("8x0e+8x1o"),
-            MLP_irreps=o3.Irreps("8x0e"),
-            atomic_energies=np.linspace(-3.0, -1.0, len(z)),
-            avg_num_neighbors=12.0,
-            atomic_numbers=z,
-            correlation=2,
-            gate=torch.nn.functional.silu,
-            atomic_inter_scale=50.0,
-            atomic_inter_shift=0.0,
-        )
-        torch.save(model, path)
-    return path
+    return build_random_mace(path, seed=seed, r_max=r_max)
 
 
 @pytest.fixture(scope="session")
