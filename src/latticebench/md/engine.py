@@ -73,20 +73,36 @@ if TYPE_CHECKING:
     from ase import Atoms
     from ase.calculators.calculator import BaseCalculator
 
-__all__ = ["MDRun", "TrajectoryReader"]
+__all__ = ["MDRun", "RunProgress", "TrajectoryReader"]
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class _Progress:
-    """Mutable counters of the run loop (global step index, time in fs, committed output)."""
+class RunProgress:
+    """Mutable counters of a run loop (global step index, time in fs, committed output).
+
+    Shared by the ASE loop of :class:`MDRun` and the batched torch-sim backend, which drives
+    one :class:`MDRun` per system through :meth:`MDRun.start_or_resume`,
+    :meth:`MDRun.commit` and :meth:`MDRun.report`.
+    """
 
     step: int
     time_fs: float
     n_chunks: int
     n_frames: int
     checkpoint_step: int
+
+    @classmethod
+    def at(cls, checkpoint: Checkpoint) -> RunProgress:
+        """Counters of a run standing at ``checkpoint``."""
+        return cls(
+            step=checkpoint.step,
+            time_fs=checkpoint.time_fs,
+            n_chunks=checkpoint.n_chunks,
+            n_frames=checkpoint.n_frames,
+            checkpoint_step=checkpoint.step,
+        )
 
 
 class MDRun:
@@ -248,23 +264,11 @@ class MDRun:
         if max_steps is not None and max_steps < 1:
             raise ValueError(f"max_steps must be >= 1 or None, got {max_steps}")
         started = time.perf_counter()
-        checkpoint = read_checkpoint(self.directory)
-        if checkpoint is None:
-            checkpoint = self._initialise()
-        else:
-            removed = discard_chunks(self.directory, checkpoint.n_chunks)
-            if removed:
-                logger.info("resuming: discarded %s", ", ".join(p.name for p in removed))
+        checkpoint = self.start_or_resume()
         parameters = checkpoint.parameters
-        progress = _Progress(
-            step=checkpoint.step,
-            time_fs=checkpoint.time_fs,
-            n_chunks=checkpoint.n_chunks,
-            n_frames=checkpoint.n_frames,
-            checkpoint_step=checkpoint.step,
-        )
+        progress = RunProgress.at(checkpoint)
         if progress.step >= parameters.total_steps:
-            return self._report(checkpoint, progress, "completed", None, None, started)
+            return self.report(checkpoint, progress, "completed", None, None, started)
 
         atoms = self._atoms_at(checkpoint)
         atoms.calc = calculator
@@ -295,21 +299,41 @@ class MDRun:
             if issue is None and parameters.is_recorded(step):
                 issue = self._record(buffer, atoms, forces, progress)
             if issue is None and parameters.is_checkpoint(step):
-                checkpoint = self._commit(checkpoint, atoms, rng, buffer, progress)
+                checkpoint = self._commit_atoms(checkpoint, atoms, rng, buffer, progress)
 
         if issue is not None:
             buffer.clear()
             logger.warning("MD stopped: %s", issue.message)
-            return self._report(checkpoint, progress, "stopped", issue.message, issue, started)
+            return self.report(checkpoint, progress, "stopped", issue.message, issue, started)
         if progress.checkpoint_step != progress.step:
-            checkpoint = self._commit(checkpoint, atoms, rng, buffer, progress)
+            checkpoint = self._commit_atoms(checkpoint, atoms, rng, buffer, progress)
         if progress.step >= parameters.total_steps:
-            return self._report(checkpoint, progress, "completed", None, None, started)
+            return self.report(checkpoint, progress, "completed", None, None, started)
         reason = (
             f"paused after max_steps={max_steps} steps in this call; "
             f"resumable from step {progress.step}"
         )
-        return self._report(checkpoint, progress, "paused", reason, None, started)
+        return self.report(checkpoint, progress, "paused", reason, None, started)
+
+    # ------------------------------------------------------------------ building blocks
+    def start_or_resume(self) -> Checkpoint:
+        """The checkpoint to continue from: the last one, or a new step-0 one.
+
+        A new run draws its Maxwell-Boltzmann velocities from ``parameters.seed`` and writes
+        the static trajectory data; a resumed run loses the chunk files that no checkpoint
+        counts (written after the last checkpoint by a killed process).
+
+        Returns
+        -------
+        Checkpoint
+        """
+        checkpoint = read_checkpoint(self.directory)
+        if checkpoint is None:
+            return self._initialise()
+        removed = discard_chunks(self.directory, checkpoint.n_chunks)
+        if removed:
+            logger.info("resuming: discarded %s", ", ".join(p.name for p in removed))
+        return checkpoint
 
     # ------------------------------------------------------------------ internals
     def _initialise(self) -> Checkpoint:
@@ -350,7 +374,7 @@ class MDRun:
 
     @staticmethod
     def _record(
-        buffer: ChunkBuffer, atoms: Atoms, forces: np.ndarray, progress: _Progress
+        buffer: ChunkBuffer, atoms: Atoms, forces: np.ndarray, progress: RunProgress
     ) -> HealthIssue | None:
         """Append the current state as a production frame (or report a non-finite energy)."""
         energy = float(atoms.get_potential_energy())
@@ -372,15 +396,50 @@ class MDRun:
         )
         return None
 
-    def _commit(
+    def _commit_atoms(
         self,
         previous: Checkpoint,
         atoms: Atoms,
         rng: np.random.Generator,
         buffer: ChunkBuffer,
-        progress: _Progress,
+        progress: RunProgress,
     ) -> Checkpoint:
-        """Write the buffered frames as the next chunk, then the checkpoint that counts it."""
+        """:meth:`commit` with positions and momenta taken from ``atoms``."""
+        return self.commit(
+            previous, atoms.get_positions(), atoms.get_momenta(), rng, buffer, progress
+        )
+
+    def commit(
+        self,
+        previous: Checkpoint,
+        positions: np.ndarray,
+        momenta: np.ndarray,
+        rng: np.random.Generator,
+        buffer: ChunkBuffer,
+        progress: RunProgress,
+    ) -> Checkpoint:
+        """Write the buffered frames as the next chunk, then the checkpoint that counts it.
+
+        Parameters
+        ----------
+        previous : Checkpoint
+            The checkpoint being replaced (supplies parameters, corrections, initial state).
+        positions : np.ndarray, shape (N, 3)
+            Positions (Å) at ``progress.step``.
+        momenta : np.ndarray, shape (N, 3)
+            Momenta (ASE units, amu Å / ASE time) at ``progress.step``.
+        rng : numpy.random.Generator
+            The thermostat's generator, in the state the next step needs.
+        buffer : ChunkBuffer
+            Frames recorded since the last checkpoint; emptied.
+        progress : RunProgress
+            Updated in place (chunk and frame counts, checkpoint step).
+
+        Returns
+        -------
+        Checkpoint
+            The checkpoint just written.
+        """
         if len(buffer):
             write_chunk(self.directory, progress.n_chunks, buffer.arrays())
             progress.n_chunks += 1
@@ -393,24 +452,41 @@ class MDRun:
             time_fs=progress.time_fs,
             n_chunks=progress.n_chunks,
             n_frames=progress.n_frames,
-            positions=atoms.get_positions(),
-            momenta=atoms.get_momenta(),
+            positions=np.asarray(positions, dtype=float),
+            momenta=np.asarray(momenta, dtype=float),
             rng_state=rng_state(rng),
         )
         write_checkpoint(self.directory, checkpoint)
         progress.checkpoint_step = progress.step
         return checkpoint
 
-    def _report(
+    def report(
         self,
         checkpoint: Checkpoint,
-        progress: _Progress,
+        progress: RunProgress,
         state: RunState,
         reason: str | None,
         issue: HealthIssue | None,
         started: float,
     ) -> MDStatus:
-        """Build the status, write ``status.json`` and return it."""
+        """Build the status, write ``status.json`` and return it.
+
+        Parameters
+        ----------
+        checkpoint : Checkpoint
+            The last committed checkpoint.
+        progress : RunProgress
+            Where the loop stands.
+        state : {"completed", "stopped", "paused"}
+        reason : str or None
+        issue : HealthIssue or None
+        started : float
+            ``time.perf_counter()`` at the start of this call (for ``wall_time_s``).
+
+        Returns
+        -------
+        MDStatus
+        """
         status = MDStatus(
             state=state,
             reason=reason,

@@ -91,6 +91,11 @@ class MaceModel(LoadedModel):
         """Radial cutoff of the model in Å."""
         return float(self._calc.r_max)
 
+    @property
+    def torch_module(self):
+        """The loaded MACE ``torch.nn.Module`` (shared by calculators and batched backends)."""
+        return self._model
+
     def calculator(self):
         """Return a MACECalculator sharing this model's weights.
 

@@ -1,0 +1,456 @@
+"""Our phonon stage vs atomate2's force-field PhononMaker: same forces, end-to-end wall time.
+
+Both sides compute the harmonic phonons of Cs2AgBiBr6 (40-atom Fm-3m cell, 2×2×2 supercell of
+320 atoms, 0.01 Å, phonopy's 5 symmetry-reduced displaced supercells) with the same model, and
+both run with jobflow's ``run_locally`` on the same embedded store
+(:func:`latticebench.stores.get_job_store` with ``LATTICEBENCH_DATA_DIR`` pointed at a temporary
+folder):
+
+* ours: :class:`latticebench.jobs.phonons.PhononMaker`, one job (one model load, the displaced
+  supercells through ``LoadedModel.predict``, force constants, 8×8×8 mesh, band path with group
+  velocities, ``phonopy_params.yaml``), with ``symmetrize_force_constants=False`` because
+  atomate2 keeps phonopy's plain finite-difference force constants (no symfc projection);
+* atomate2: ``atomate2.forcefields.flows.phonons.PhononMaker`` with ``bulk_relax_maker``,
+  ``static_energy_maker`` and ``born_maker`` set to None and the supercell matrix passed
+  explicitly, so that it runs only the displacement job, one ``ForceFieldStaticMaker`` job per
+  displaced supercell (each builds its own calculator, i.e. loads the model) and its
+  post-processing job (force constants, band structure, DOS, thermal properties, plots),
+  all with atomate2's defaults.
+
+Models: a MACE with random weights built offline
+(:func:`latticebench.models.synthetic.build_random_mace`, ``--channels``), float64 on the CPU,
+loaded from the same file on both sides (ours through ``load_model(path)``, atomate2 through its
+MACE calculator with ``model=path``); and CHGNet 0.3.0 (``chgnet-0.3.0`` vs atomate2's
+``CHGNet``, both the weights shipped with the chgnet package), float32 on the CPU.
+
+Fairness: every run (each side, each model, each repetition) happens in a fresh child process
+(``spawn``), so neither side inherits the other's loaded model, warmed-up torch kernels or
+allocator; ours additionally calls ``clear_model_cache()`` first. Python packages (torch, the
+model package, jobflow, phonopy, the side's own modules) are imported in the child before the
+clock starts, as a long-lived worker would have them; everything from building the flow's
+first job to the last output written to the store, model loading included, is timed as one
+``run_locally`` call. With ``--repeat N`` the sides alternate in order and the best time of each
+is kept.
+
+Checks (not timed): the displaced supercells atomate2 evaluated (read back from the store) are
+compared atom by atom with the ones of our displacement dataset; frequencies are computed by
+phonopy from each side's stored force constants at Γ, X, L, W, K and five general q-points and
+compared (the issue's gate: 1e-6 THz for the float64 MACE).
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_vs_atomate2.py [--model {mace,chgnet,both}] [--channels 64]
+        [--repeat 1] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import multiprocessing
+import os
+import tempfile
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+COMPOUND = "Cs2AgBiBr6"
+SUPERCELL = (2, 2, 2)
+DISPLACEMENT_A = 0.01
+FREQUENCY_GATE_THZ = 1e-6
+NAMED_QPOINTS = {  # reduced coordinates of the FCC primitive reciprocal cell
+    "Γ": (0.0, 0.0, 0.0),
+    "X": (0.5, 0.0, 0.5),
+    "L": (0.5, 0.5, 0.5),
+    "W": (0.5, 0.25, 0.75),
+    "K": (0.375, 0.375, 0.75),
+}
+
+
+@dataclass(frozen=True)
+class ModelCase:
+    """One model as each side names it."""
+
+    label: str
+    family: str  # "mace" or "chgnet"
+    ours: str  # catalog name or checkpoint path for latticebench
+    dtype: str  # "float64" or "float32"
+
+
+def _quiet() -> None:
+    import logging
+
+    warnings.filterwarnings("ignore")
+    logging.disable(logging.WARNING)
+
+
+def _import_common(case: ModelCase) -> None:
+    """Imports a long-lived worker would already have, done before the clock starts."""
+    import jobflow  # noqa: F401
+    import phonopy  # noqa: F401
+    import torch  # noqa: F401
+
+    import latticebench.stores  # noqa: F401
+
+    if case.family == "mace":
+        import mace.calculators  # noqa: F401  # mace before e3nn
+    else:
+        import chgnet.model  # noqa: F401
+
+
+def _ours_flow(case: ModelCase, structure):
+    from latticebench.jobs.phonons import PhononMaker
+    from latticebench.models import clear_model_cache
+    from latticebench.protocol import PhononParameters
+
+    clear_model_cache()
+    parameters = PhononParameters(
+        supercell=SUPERCELL,
+        displacement_A=DISPLACEMENT_A,
+        dtype=case.dtype,
+        symmetrize_force_constants=False,
+    )
+    job = PhononMaker(model=case.ours, parameters=parameters, device="cpu").make(
+        structure, compound=COMPOUND
+    )
+    return job, job.uuid
+
+
+def _atomate2_flow(case: ModelCase, structure, socket: bool):
+    from atomate2.forcefields.flows.phonons import PhononMaker
+    from atomate2.forcefields.jobs import ForceFieldStaticMaker
+
+    if case.family == "mace":
+        static = ForceFieldStaticMaker(
+            force_field_name="MACE-MP-0",
+            calculator_kwargs={"model": case.ours, "default_dtype": "float64", "device": "cpu"},
+        )
+    else:
+        static = ForceFieldStaticMaker(
+            force_field_name="CHGNet", calculator_kwargs={"use_device": "cpu"}
+        )
+    maker = PhononMaker(
+        bulk_relax_maker=None,
+        static_energy_maker=None,
+        born_maker=None,
+        phonon_displacement_maker=static,
+        displacement=DISPLACEMENT_A,
+        socket=socket,
+    )
+    flow = maker.make(structure, supercell_matrix=np.diag(SUPERCELL).tolist())
+    return flow, flow.output.uuid
+
+
+def _time_jobs(records: list[tuple[str, float]]) -> None:
+    """Record the wall time of every ``Job.run`` (jobflow calls it once per job)."""
+    from jobflow import Job
+
+    run = Job.run
+
+    def timed_run(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return run(self, *args, **kwargs)
+        finally:
+            records.append((self.name, time.perf_counter() - start))
+
+    Job.run = timed_run  # type: ignore[method-assign]
+
+
+def _displaced_from_ours(yaml_text: str, folder: Path) -> list[tuple[np.ndarray, np.ndarray, list]]:
+    import phonopy
+
+    path = folder / "ours_phonopy_params.yaml"
+    path.write_text(yaml_text)
+    phonon = phonopy.load(path, produce_fc=False, log_level=0)
+    return [
+        (np.array(c.cell), np.array(c.scaled_positions), list(c.symbols))
+        for c in phonon.supercells_with_displacements
+    ]
+
+
+def _displaced_from_atomate2(store, flow) -> list[tuple[np.ndarray, np.ndarray, list]]:
+    from pymatgen.core import Structure
+
+    (job,) = [j for j in flow.jobs if j.name == "generate_phonon_displacements"]
+    structures = store.get_output(job.uuid, load=True)
+    out = []
+    for s in structures:
+        s = s if isinstance(s, Structure) else Structure.from_dict(s)
+        out.append((s.lattice.matrix, s.frac_coords, [site.specie.symbol for site in s]))
+    return out
+
+
+def _atomate2_products(doc: dict, folder: Path) -> list[str]:
+    settings = doc.get("post_process_settings") or {}
+    bands = doc.get("phonon_bandstructure") or {}
+    dos = doc.get("phonon_dos") or {}
+    products = [
+        f"band structure ({len(bands.get('qpoints', []))} q-points, "
+        f"npoints_band={settings.get('npoints_band')})",
+        f"total DOS (tetrahedron, kpoint_density_dos={settings.get('kpoint_density_dos')}, "
+        f"{len(dos.get('frequencies', []))} frequency points)",
+    ]
+    if doc.get("temperatures"):
+        products.append(f"thermal properties ({len(doc['temperatures'])} temperatures)")
+    if doc.get("thermal_displacement_data"):
+        products.append("thermal displacement matrices")
+    files = sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+    products.append("files: " + ", ".join(files))
+    return products
+
+
+def run_side(
+    side: str, case: ModelCase, work: str, profile: bool, socket: bool = False
+) -> dict[str, Any]:
+    """One side's phonon run in this (fresh) process: time it, then read its results back."""
+    _quiet()
+    _import_common(case)
+    if side == "ours":
+        import latticebench.jobs.phonons  # noqa: F401
+    else:
+        import atomate2.common.jobs.phonons  # noqa: F401
+        import atomate2.forcefields.flows.phonons  # noqa: F401
+    from jobflow import run_locally
+
+    from latticebench.stores import get_job_store
+    from latticebench.structures import build_double_perovskite
+
+    structure = build_double_perovskite(COMPOUND)
+    root = Path(work) / f"{side}-{case.label}-{os.getpid()}"
+    root.mkdir(parents=True)
+    records: list[tuple[str, float]] = []
+    _time_jobs(records)
+    store = get_job_store()
+    if side == "ours":
+        flow, output_uuid = _ours_flow(case, structure)
+    else:
+        flow, output_uuid = _atomate2_flow(case, structure, socket)
+
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        responses = run_locally(
+            flow, store=store, create_folders=True, root_dir=root, log=False, ensure_success=True
+        )
+    wall = time.perf_counter() - start
+    profile_text = None
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        buffer = io.StringIO()
+        pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(30)
+        profile_text = buffer.getvalue()
+
+    # --- untimed: read the results back from the store ---
+    store.connect()
+    doc = store.get_output(output_uuid, load=True)
+    if side == "ours":
+        fc = np.asarray(doc["force_constants"], dtype=float)
+        displaced = _displaced_from_ours(doc["phonopy_params_yaml"], root)
+        products = [
+            f"mesh {tuple(doc['mesh']['mesh'])} (irreducible, no eigenvectors)",
+            f"band path ({len(doc['band']['qpoints'])} q-points with group velocities)",
+            "Γ frequencies",
+            "files: phonopy_params.yaml",
+        ]
+    else:
+        fc_field = doc["force_constants"]
+        fc = np.asarray(
+            fc_field["force_constants"] if isinstance(fc_field, dict) else fc_field, dtype=float
+        )
+        displaced = _displaced_from_atomate2(store, flow)
+        folder = Path((doc.get("jobdirs") or {}).get("taskdoc_run_job_dir") or "")
+        products = _atomate2_products(doc, folder)
+    store.close()
+    return {
+        "side": side,
+        "wall_s": wall,
+        "n_jobs": len(responses),
+        "jobs": records,
+        "force_constants": fc,
+        "supercell_matrix": np.asarray(doc["supercell_matrix"], dtype=int),
+        "primitive_matrix": np.asarray(doc["primitive_matrix"], dtype=float),
+        "displaced": displaced,
+        "products": products,
+        "profile": profile_text,
+    }
+
+
+def in_fresh_process(*args) -> dict[str, Any]:
+    """Run :func:`run_side` in a new interpreter (spawned, nothing inherited)."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(run_side, *args).result()
+
+
+def displacement_difference(ours: list, theirs: list) -> float:
+    """Max |Δr| (Å) between two lists of displaced supercells; inf if they do not match."""
+    if len(ours) != len(theirs):
+        return float("inf")
+    worst = 0.0
+    for (cell_a, frac_a, sym_a), (cell_b, frac_b, sym_b) in zip(ours, theirs, strict=True):
+        if sym_a != sym_b or frac_a.shape != frac_b.shape:
+            return float("inf")
+        delta = frac_a - frac_b
+        delta -= np.round(delta)
+        worst = max(
+            worst,
+            float(np.abs(cell_a - cell_b).max()),
+            float(np.abs(delta @ cell_a).max()),
+        )
+    return worst
+
+
+def frequencies(result: dict[str, Any], qpoints: np.ndarray) -> np.ndarray:
+    """Phonopy frequencies (THz) at ``qpoints`` from one side's stored force constants."""
+    from latticebench import phonons
+    from latticebench.structures import build_double_perovskite
+
+    phonon = phonons.phonopy_with_force_constants(
+        build_double_perovskite(COMPOUND),
+        result["supercell_matrix"],
+        result["primitive_matrix"],
+        result["force_constants"],
+    )
+    phonon.run_qpoints(qpoints)
+    return np.array(phonon.qpoints.frequencies)
+
+
+def full_fc(result: dict[str, Any]) -> np.ndarray:
+    from latticebench import phonons
+    from latticebench.structures import build_double_perovskite
+
+    phonon = phonons.phonopy_with_force_constants(
+        build_double_perovskite(COMPOUND),
+        result["supercell_matrix"],
+        result["primitive_matrix"],
+        result["force_constants"],
+    )
+    return phonons.full_force_constants(phonon)
+
+
+def compare(case: ModelCase, args: argparse.Namespace, work: str) -> dict[str, Any]:
+    best: dict[str, dict[str, Any]] = {}
+    for repetition in range(args.repeat):
+        order = ("atomate2", "ours") if repetition % 2 == 0 else ("ours", "atomate2")
+        for side in order:
+            result = in_fresh_process(side, case, work, args.profile, args.socket)
+            print(f"  {case.label:14s} {side:9s} run {repetition + 1}: {result['wall_s']:7.2f} s")
+            if side not in best or result["wall_s"] < best[side]["wall_s"]:
+                best[side] = result
+    ours, theirs = best["ours"], best["atomate2"]
+    rng = np.random.default_rng(0)
+    qpoints = np.vstack([np.array(list(NAMED_QPOINTS.values())), rng.uniform(-0.5, 0.5, (5, 3))])
+    df = float(np.abs(frequencies(ours, qpoints) - frequencies(theirs, qpoints)).max())
+    dfc = float(np.abs(full_fc(ours) - full_fc(theirs)).max())
+    return {
+        "case": case,
+        "ours": ours,
+        "atomate2": theirs,
+        "ratio": theirs["wall_s"] / ours["wall_s"],
+        "max_df": df,
+        "max_dfc": dfc,
+        "max_dr": displacement_difference(ours["displaced"], theirs["displaced"]),
+        "n_displaced": len(ours["displaced"]),
+    }
+
+
+def _job_breakdown(result: dict[str, Any]) -> str:
+    groups: dict[str, list[float]] = {}
+    for name, seconds in result["jobs"]:
+        key = name.split(" ")[0] if name.startswith("Force field static") else name
+        key = "Force field static" if name.startswith("Force field static") else key
+        groups.setdefault(key, []).append(seconds)
+    parts = [
+        f"{k} {sum(v):.2f} s" + (f" ({len(v)}×, {sum(v) / len(v):.2f} s each)" if len(v) > 1 else "")
+        for k, v in groups.items()
+    ]
+    return "; ".join(parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=("mace", "chgnet", "both"), default="both")
+    parser.add_argument("--channels", type=int, default=64, help="channels of the random MACE")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per side (best is kept)")
+    parser.add_argument(
+        "--socket",
+        action="store_true",
+        help="atomate2 with socket=True (all displacements in one static job; not its default)",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print cProfile's top entries of each run"
+    )
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-vs-atomate2-") as tmp:
+        os.environ["LATTICEBENCH_DATA_DIR"] = str(Path(tmp) / "data")  # shared embedded store
+        cases = []
+        if args.model in ("mace", "both"):
+            from latticebench.models.synthetic import build_random_mace
+
+            path = build_random_mace(Path(tmp) / f"mace-{args.channels}.model", channels=args.channels)
+            cases.append(ModelCase(f"mace-{args.channels}", "mace", str(path), "float64"))
+        if args.model in ("chgnet", "both"):
+            cases.append(ModelCase("chgnet-0.3.0", "chgnet", "chgnet-0.3.0", "float32"))
+
+        print(
+            f"{COMPOUND}: 40-atom Fm-3m cell, supercell {'x'.join(map(str, SUPERCELL))}, "
+            f"{DISPLACEMENT_A} Å; embedded store under {tmp}/data; each run in a fresh process"
+        )
+        results = [compare(case, args, tmp) for case in cases]
+
+    print()
+    header = (
+        f"{'model':14s} {'stage':9s} {'wall (s)':>9s} {'jobs':>5s}  "
+        f"{'atomate2/ours':>13s} {'max |Δf| (THz)':>15s} {'max |ΔΦ| (eV/Å²)':>17s}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        label = r["case"].label
+        for side in ("ours", "atomate2"):
+            res = r[side]
+            tail = (
+                f"  {r['ratio']:13.2f} {r['max_df']:15.2e} {r['max_dfc']:17.2e}"
+                if side == "atomate2"
+                else ""
+            )
+            print(f"{label:14s} {side:9s} {res['wall_s']:9.2f} {res['n_jobs']:5d}{tail}")
+    print()
+    for r in results:
+        label = r["case"].label
+        dr = r["max_dr"]
+        verdict = "identical" if dr == 0.0 else ("DIFFERENT" if dr > 1e-10 else "equal")
+        print(
+            f"{label}: displaced supercells {verdict} on both sides "
+            f"({r['n_displaced']} supercells, max |Δr| {dr:.1e} Å)"
+        )
+        if r["case"].dtype == "float64":
+            gate = "passes" if r["max_df"] <= FREQUENCY_GATE_THZ else "FAILS"
+            print(f"{label}: frequency gate {FREQUENCY_GATE_THZ:g} THz {gate}")
+        for side in ("ours", "atomate2"):
+            print(f"  {side} jobs: {_job_breakdown(r[side])}")
+            print(f"  {side} post-processing: " + "; ".join(r[side]["products"]))
+            if r[side]["profile"]:
+                print(r[side]["profile"])
+    print()
+    ratios = ", ".join(f"{r['ratio']:.1f}x ({r['case'].label})" for r in results)
+    worst = max(r["max_df"] for r in results)
+    print(f"vs atomate2: ours {ratios} faster; max |Δf| {worst:.0e} THz")
+
+
+if __name__ == "__main__":
+    main()
