@@ -49,14 +49,19 @@ class HarmonicCalculator(Calculator):
         }
 
 
+HARMONIC_CRYSTALS = (
+    # (structure, spring constant eV/Å², spring cutoff Å): first and second neighbours where
+    # needed so that Φ is positive definite apart from the three translations
+    (bulk("Cu", "fcc", a=3.6, cubic=True).repeat(2), 1.5, 3.0),
+    (bulk("NaCl", "rocksalt", a=5.6, cubic=True).repeat((2, 2, 1)), 0.8, 4.2),
+    (bulk("Si", "diamond", a=5.43, cubic=True), 2.5, 4.0),
+)
+
+
 @pytest.fixture
-def harmonic_systems():
-    """Three harmonic crystals of different sizes, elements and stiffness: (atoms, Φ) pairs."""
-    systems = []
-    for atoms, k in (
-        (bulk("Cu", "fcc", a=3.6, cubic=True).repeat(2), 1.5),
-        (bulk("NaCl", "rocksalt", a=5.6, cubic=True).repeat((2, 2, 1)), 0.8),
-        (bulk("Si", "diamond", a=5.43, cubic=True), 2.5),
-    ):
-        systems.append((atoms, spring_force_constants(atoms, k, cutoff=0.75 * 5.6 if len(set(atoms.numbers)) > 1 else 3.0)))
-    return systems
+def harmonic_systems() -> list[tuple[Atoms, np.ndarray]]:
+    """Three harmonic crystals of different sizes, elements and stiffness: (atoms, Φ (3N, 3N))."""
+    return [
+        (atoms.copy(), spring_force_constants(atoms, k, cutoff))
+        for atoms, k, cutoff in HARMONIC_CRYSTALS
+    ]

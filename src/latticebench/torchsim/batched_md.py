@@ -252,6 +252,7 @@ class BatchedMDRun:
                 for system, state in zip(batch.systems, saved, strict=True):
                     system.rng.bit_generator.state = state
                 survivors = self._drop_failing(batch, model, exc, statuses, started)
+                self._sync_host(batch, survivors)
                 batch = self._start(survivors, model, statuses, started)
                 continue
             steps_done += 1
