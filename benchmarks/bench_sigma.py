@@ -34,15 +34,12 @@ import argparse
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 
-from latticebench.anharmonicity import SigmaReference, accumulate_sigma
 from latticebench.analysis import SigmaResult
+from latticebench.anharmonicity import SigmaReference, accumulate_sigma
 from latticebench.structures import build_double_perovskite
-
-T = TypeVar("T")
 
 FORMS = ("std", "rms")
 
@@ -149,9 +146,9 @@ def synthetic_trajectory(
     structure = build_double_perovskite("Cs2AgBiBr6") * repeat
     centre, other, images, _ = structure.get_neighbor_list(r=cutoff)
     cart = structure.cart_coords
-    vectors = structure.lattice.get_cartesian_coords(
-        structure.frac_coords[other] + images
-    ) - cart[centre]
+    vectors = (
+        structure.lattice.get_cartesian_coords(structure.frac_coords[other] + images) - cart[centre]
+    )
     phi = spring_force_constants(cart, (centre, other, vectors))
     reference = SigmaReference(
         positions=cart,
@@ -350,7 +347,7 @@ def max_relative_difference(vectorised: Mapping[str, SigmaResult], loop: LoopRes
     return max(float(np.max(np.abs(a - b) / np.abs(b))) for a, b in pairs)
 
 
-def best_time(function: Callable[[], T], repeat: int) -> tuple[float, T]:
+def best_time[T](function: Callable[[], T], repeat: int) -> tuple[float, T]:
     """Best wall time (s) of ``repeat`` calls and the last call's result."""
     best, result = float("inf"), None
     for _ in range(repeat):

@@ -90,18 +90,73 @@ def _quiet() -> None:
     logging.disable(logging.WARNING)
 
 
-def _import_common(case: ModelCase) -> None:
+def _import_common(case: ModelCase, side: str) -> None:
     """Imports a long-lived worker would already have, done before the clock starts."""
-    import jobflow  # noqa: F401
-    import phonopy  # noqa: F401
-    import torch  # noqa: F401
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        import jobflow  # noqa: F401
+        import phonopy  # noqa: F401
+        import torch  # noqa: F401
 
-    import latticebench.stores  # noqa: F401
+        import latticebench.stores
 
-    if case.family == "mace":
-        import mace.calculators  # noqa: F401  # mace before e3nn
-    else:
-        import chgnet.model  # noqa: F401
+        if case.family == "mace":
+            import mace.calculators  # noqa: F401  # mace before e3nn
+        else:
+            import chgnet.model  # noqa: F401
+        if side == "ours":
+            import latticebench.jobs.phonons  # noqa: F401
+        else:
+            import atomate2.common.jobs.phonons
+            import atomate2.forcefields.flows.phonons  # noqa: F401
+
+
+class ModelClock:
+    """Wall time spent loading the model and evaluating forces, summed over a run's jobs."""
+
+    def __init__(self) -> None:
+        self.load_s = 0.0
+        self.loads = 0
+        self.forces_s = 0.0
+        self.evaluations = 0
+
+    def wrap(self, function, kind: str):
+        """``function`` with its wall time added to ``kind`` ("load" or "forces")."""
+        clock = self
+
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                if kind == "load":
+                    clock.load_s += time.perf_counter() - start
+                    clock.loads += 1
+                else:
+                    clock.forces_s += time.perf_counter() - start
+                    clock.evaluations += 1
+
+        return timed
+
+    def instrument_ours(self) -> None:
+        """Time ``load_model`` as the job calls it, and ``predict`` of what it returns."""
+        import latticebench.jobs.phonons as module
+
+        load = module.load_model
+
+        def load_and_wrap(*args, **kwargs):
+            loaded = self.wrap(load, "load")(*args, **kwargs)
+            loaded.predict = self.wrap(loaded.predict, "forces")  # one call: all supercells
+            return loaded
+
+        module.load_model = load_and_wrap
+
+    def instrument_atomate2(self) -> None:
+        """Time each static job's calculator construction and its single-point calculation."""
+        from atomate2.ase.utils import AseRelaxer
+        from atomate2.forcefields.utils import ForceFieldMixin
+
+        ForceFieldMixin._get_calculator = self.wrap(ForceFieldMixin._get_calculator, "load")
+        AseRelaxer.relax = self.wrap(AseRelaxer.relax, "forces")
 
 
 def _ours_flow(case: ModelCase, structure):
@@ -163,16 +218,19 @@ def _time_jobs(records: list[tuple[str, float]]) -> None:
     Job.run = timed_run  # type: ignore[method-assign]
 
 
-def _displaced_from_ours(yaml_text: str, folder: Path) -> list[tuple[np.ndarray, np.ndarray, list]]:
+def _displaced_from_ours(yaml_text: str, folder: Path) -> tuple[list, list]:
+    """Our displaced supercells and displacement dataset, rebuilt from ``phonopy_params.yaml``."""
     import phonopy
 
     path = folder / "ours_phonopy_params.yaml"
     path.write_text(yaml_text)
     phonon = phonopy.load(path, produce_fc=False, log_level=0)
-    return [
+    cells = [
         (np.array(c.cell), np.array(c.scaled_positions), list(c.symbols))
         for c in phonon.supercells_with_displacements
     ]
+    dataset = [(int(d["number"]), list(d["displacement"])) for d in phonon.dataset["first_atoms"]]
+    return cells, dataset
 
 
 def _displaced_from_atomate2(store, flow) -> list[tuple[np.ndarray, np.ndarray, list]]:
@@ -188,19 +246,30 @@ def _displaced_from_atomate2(store, flow) -> list[tuple[np.ndarray, np.ndarray, 
 
 
 def _atomate2_products(doc: dict, folder: Path) -> list[str]:
-    settings = doc.get("post_process_settings") or {}
+    """What atomate2's post-processing job computed and wrote besides the force constants."""
+    from pymatgen.io.phonopy import get_pmg_structure
+    from pymatgen.io.vasp import Kpoints
+
+    from latticebench import phonons
+    from latticebench.structures import build_double_perovskite
+
+    settings = doc.get("phonopy_settings") or {}
+    kppa = settings.get("kpoint_density_dos") or 7000
+    primitive = phonons.make_phonopy(build_double_perovskite(COMPOUND), SUPERCELL).primitive
+    dos_mesh = Kpoints.automatic_density(get_pmg_structure(primitive), kppa, force_gamma=True)
     bands = doc.get("phonon_bandstructure") or {}
     dos = doc.get("phonon_dos") or {}
     products = [
         f"band structure ({len(bands.get('qpoints', []))} q-points, "
-        f"npoints_band={settings.get('npoints_band')})",
-        f"total DOS (tetrahedron, kpoint_density_dos={settings.get('kpoint_density_dos')}, "
-        f"{len(dos.get('frequencies', []))} frequency points)",
+        f"{settings.get('npoints_band') or 101} per segment, written to yaml and read back)",
+        f"total DOS (tetrahedron, {'x'.join(map(str, dos_mesh.kpts[0]))} mesh from "
+        f"kppa {kppa}, {len(dos.get('frequencies', []))} frequency points)",
     ]
     if doc.get("temperatures"):
         products.append(f"thermal properties ({len(doc['temperatures'])} temperatures)")
     if doc.get("thermal_displacement_data"):
         products.append("thermal displacement matrices")
+    products.append("full Φ (N×N) stored")
     files = sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
     products.append("files: " + ", ".join(files))
     return products
@@ -211,12 +280,7 @@ def run_side(
 ) -> dict[str, Any]:
     """One side's phonon run in this (fresh) process: time it, then read its results back."""
     _quiet()
-    _import_common(case)
-    if side == "ours":
-        import latticebench.jobs.phonons  # noqa: F401
-    else:
-        import atomate2.common.jobs.phonons  # noqa: F401
-        import atomate2.forcefields.flows.phonons  # noqa: F401
+    _import_common(case, side)
     from jobflow import run_locally
 
     from latticebench.stores import get_job_store
@@ -227,6 +291,11 @@ def run_side(
     root.mkdir(parents=True)
     records: list[tuple[str, float]] = []
     _time_jobs(records)
+    clock = ModelClock()
+    if side == "ours":
+        clock.instrument_ours()
+    else:
+        clock.instrument_atomate2()
     store = get_job_store()
     if side == "ours":
         flow, output_uuid = _ours_flow(case, structure)
@@ -259,11 +328,12 @@ def run_side(
     doc = store.get_output(output_uuid, load=True)
     if side == "ours":
         fc = np.asarray(doc["force_constants"], dtype=float)
-        displaced = _displaced_from_ours(doc["phonopy_params_yaml"], root)
+        displaced, dataset = _displaced_from_ours(doc["phonopy_params_yaml"], root)
         products = [
-            f"mesh {tuple(doc['mesh']['mesh'])} (irreducible, no eigenvectors)",
-            f"band path ({len(doc['band']['qpoints'])} q-points with group velocities)",
+            f"{'x'.join(map(str, doc['mesh']['mesh']))} mesh frequencies (irreducible points)",
+            f"band path ({len(doc['band']['qpoints'])} q-points, with group velocities)",
             "Γ frequencies",
+            "compact Φ stored",
             "files: phonopy_params.yaml",
         ]
     else:
@@ -271,19 +341,24 @@ def run_side(
         fc = np.asarray(
             fc_field["force_constants"] if isinstance(fc_field, dict) else fc_field, dtype=float
         )
-        displaced = _displaced_from_atomate2(store, flow)
+        displaced, dataset = _displaced_from_atomate2(store, flow), None
         folder = Path((doc.get("jobdirs") or {}).get("taskdoc_run_job_dir") or "")
         products = _atomate2_products(doc, folder)
     store.close()
     return {
         "side": side,
         "wall_s": wall,
+        "load_s": clock.load_s,
+        "loads": clock.loads,
+        "forces_s": clock.forces_s,
+        "evaluations": clock.evaluations,
         "n_jobs": len(responses),
         "jobs": records,
         "force_constants": fc,
         "supercell_matrix": np.asarray(doc["supercell_matrix"], dtype=int),
         "primitive_matrix": np.asarray(doc["primitive_matrix"], dtype=float),
         "displaced": displaced,
+        "dataset": dataset,
         "products": products,
         "profile": profile_text,
     }
@@ -370,14 +445,69 @@ def compare(case: ModelCase, args: argparse.Namespace, work: str) -> dict[str, A
 def _job_breakdown(result: dict[str, Any]) -> str:
     groups: dict[str, list[float]] = {}
     for name, seconds in result["jobs"]:
-        key = name.split(" ")[0] if name.startswith("Force field static") else name
-        key = "Force field static" if name.startswith("Force field static") else key
+        key = "Force field static" if name.startswith("Force field static") else name
         groups.setdefault(key, []).append(seconds)
-    parts = [
-        f"{k} {sum(v):.2f} s" + (f" ({len(v)}×, {sum(v) / len(v):.2f} s each)" if len(v) > 1 else "")
-        for k, v in groups.items()
-    ]
-    return "; ".join(parts)
+    return "; ".join(
+        f"{name} {sum(times):.2f} s"
+        + (f" ({len(times)}×, {sum(times) / len(times):.2f} s each)" if len(times) > 1 else "")
+        for name, times in groups.items()
+    )
+
+
+def report(results: list[dict[str, Any]]) -> None:
+    header = (
+        f"{'model':13s} {'stage':9s} {'wall (s)':>8s} {'load (s)':>9s} {'forces (s)':>10s} "
+        f"{'rest (s)':>8s} {'jobs':>4s}  {'atomate2/ours':>13s} {'max |Δf| THz':>12s}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        for side in ("ours", "atomate2"):
+            res = r[side]
+            rest = res["wall_s"] - res["load_s"] - res["forces_s"]
+            tail = f"  {r['ratio']:13.2f} {r['max_df']:12.1e}" if side == "atomate2" else ""
+            print(
+                f"{r['case'].label:13s} {side:9s} {res['wall_s']:8.2f} "
+                f"{res['load_s']:6.2f} ×{res['loads']} {res['forces_s']:10.2f} "
+                f"{rest:8.2f} {res['n_jobs']:4d}{tail}"
+            )
+    print(
+        "load: model construction (ours once; atomate2 once per static job); forces: the model "
+        "on the displaced supercells (ours: energies+forces, batched call; atomate2: "
+        "energy+forces+stress, one job each); rest: jobflow, store, phonopy post-processing"
+    )
+    print()
+    for r in results:
+        label = r["case"].label
+        dr = r["max_dr"]
+        same = dr <= 1e-12
+        dataset = ", ".join(
+            f"atom {n + 1} {np.round(v, 6).tolist()}" for n, v in r["ours"]["dataset"]
+        )
+        print(
+            f"{label}: displaced supercells {'identical' if same else 'DIFFERENT'} "
+            f"({r['n_displaced']} each, max |Δr| {dr:.1e} Å; dataset: {dataset})"
+        )
+        gate = ""
+        if r["case"].dtype == "float64":
+            verdict = "passes" if r["max_df"] <= FREQUENCY_GATE_THZ else "FAILS"
+            gate = f"; gate {FREQUENCY_GATE_THZ:g} THz {verdict}"
+        print(
+            f"{label}: max |Δf| {r['max_df']:.1e} THz at {len(NAMED_QPOINTS)} high-symmetry + "
+            f"5 general q-points, max |ΔΦ| {r['max_dfc']:.1e} eV/Å²{gate}"
+        )
+        for side in ("ours", "atomate2"):
+            print(f"  {side} jobs: {_job_breakdown(r[side])}")
+            print(f"  {side} post-processing: " + "; ".join(r[side]["products"]))
+            if r[side]["profile"]:
+                print(r[side]["profile"])
+    print()
+    ratios = ", ".join(
+        f"{r['ratio']:.1f}x" + (" faster" if i == 0 else "") + f" ({r['case'].label})"
+        for i, r in enumerate(results)
+    )
+    worst = max(r["max_df"] for r in results)
+    print(f"vs atomate2: ours {ratios}; max |Δf| {worst:.0e} THz")
 
 
 def main() -> None:
@@ -396,60 +526,32 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-vs-atomate2-") as tmp:
-        os.environ["LATTICEBENCH_DATA_DIR"] = str(Path(tmp) / "data")  # shared embedded store
+        os.environ["LATTICEBENCH_DATA_DIR"] = str(Path(tmp) / "data")  # one shared store
         cases = []
         if args.model in ("mace", "both"):
             from latticebench.models.synthetic import build_random_mace
 
-            path = build_random_mace(Path(tmp) / f"mace-{args.channels}.model", channels=args.channels)
+            with (
+                warnings.catch_warnings(),
+                contextlib.redirect_stdout(io.StringIO()),
+                contextlib.redirect_stderr(io.StringIO()),
+            ):
+                warnings.simplefilter("ignore")
+                path = build_random_mace(
+                    Path(tmp) / f"mace-{args.channels}.model", channels=args.channels
+                )
             cases.append(ModelCase(f"mace-{args.channels}", "mace", str(path), "float64"))
         if args.model in ("chgnet", "both"):
             cases.append(ModelCase("chgnet-0.3.0", "chgnet", "chgnet-0.3.0", "float32"))
 
         print(
-            f"{COMPOUND}: 40-atom Fm-3m cell, supercell {'x'.join(map(str, SUPERCELL))}, "
-            f"{DISPLACEMENT_A} Å; embedded store under {tmp}/data; each run in a fresh process"
+            f"{COMPOUND}: 40-atom Fm-3m cell, {'x'.join(map(str, SUPERCELL))} supercell, "
+            f"{DISPLACEMENT_A} Å; one embedded store; every run in a fresh process"
+            + ("; atomate2 socket=True" if args.socket else "")
         )
         results = [compare(case, args, tmp) for case in cases]
-
     print()
-    header = (
-        f"{'model':14s} {'stage':9s} {'wall (s)':>9s} {'jobs':>5s}  "
-        f"{'atomate2/ours':>13s} {'max |Δf| (THz)':>15s} {'max |ΔΦ| (eV/Å²)':>17s}"
-    )
-    print(header)
-    print("-" * len(header))
-    for r in results:
-        label = r["case"].label
-        for side in ("ours", "atomate2"):
-            res = r[side]
-            tail = (
-                f"  {r['ratio']:13.2f} {r['max_df']:15.2e} {r['max_dfc']:17.2e}"
-                if side == "atomate2"
-                else ""
-            )
-            print(f"{label:14s} {side:9s} {res['wall_s']:9.2f} {res['n_jobs']:5d}{tail}")
-    print()
-    for r in results:
-        label = r["case"].label
-        dr = r["max_dr"]
-        verdict = "identical" if dr == 0.0 else ("DIFFERENT" if dr > 1e-10 else "equal")
-        print(
-            f"{label}: displaced supercells {verdict} on both sides "
-            f"({r['n_displaced']} supercells, max |Δr| {dr:.1e} Å)"
-        )
-        if r["case"].dtype == "float64":
-            gate = "passes" if r["max_df"] <= FREQUENCY_GATE_THZ else "FAILS"
-            print(f"{label}: frequency gate {FREQUENCY_GATE_THZ:g} THz {gate}")
-        for side in ("ours", "atomate2"):
-            print(f"  {side} jobs: {_job_breakdown(r[side])}")
-            print(f"  {side} post-processing: " + "; ".join(r[side]["products"]))
-            if r[side]["profile"]:
-                print(r[side]["profile"])
-    print()
-    ratios = ", ".join(f"{r['ratio']:.1f}x ({r['case'].label})" for r in results)
-    worst = max(r["max_df"] for r in results)
-    print(f"vs atomate2: ours {ratios} faster; max |Δf| {worst:.0e} THz")
+    report(results)
 
 
 if __name__ == "__main__":

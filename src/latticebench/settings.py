@@ -89,6 +89,16 @@ class LatticebenchSettings(BaseSettings):
             "Torch device for models: 'auto' (cuda if available, else cpu), 'cpu', 'cuda', ..."
         ),
     )
+    batch_memory_gb: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Memory (GB, 10^9 bytes) one batched forward pass of a model may use; it sets how "
+            "many structures are evaluated together when no batch size is given. Default: half "
+            "of the free memory of the device (free GPU memory on CUDA; MemAvailable on CPU, "
+            "at most 0.5 GB there, where batching large cells buys no speed)."
+        ),
+    )
     store: Literal["embedded", "mongodb"] = Field(
         default="embedded",
         description=(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
-from jobflow import Flow, Maker, OnMissing
+from jobflow import Flow, Job, Maker, OnMissing
 
-from latticebench.flows.lattice_dynamics import LatticeDynamicsMaker
+from latticebench.flows.lattice_dynamics import LatticeDynamicsJobs, LatticeDynamicsMaker
+from latticebench.jobs.batched_md import BatchedMDMaker, md_run_document
 from latticebench.jobs.compare import CompareMaker
 from latticebench.jobs.rescore import RescoreMaker
 from latticebench.protocol import REFERENCE_PROTOCOL, Protocol
@@ -57,6 +59,13 @@ class BenchmarkMaker(Maker):
         Structures per forward pass (phonons, rescoring); None = 1 on CPU, 8 on GPU.
     with_modes : bool
         Per-mode σ^A in the anharmonicity jobs.
+    md_backend : {"ase", "torchsim"}
+        ``"ase"``: one custodian-supervised MD job per run; ``"torchsim"``: per model, one
+        batched MD job holding every compound's runs (MACE models, Andersen thermostat; the
+        ``gpu`` extra), fanned out to one MD document per run. Same seeds, same trajectories:
+        the backend is an execution choice and does not change the protocol id.
+    md_batch_size : int or None
+        With ``"torchsim"``: MD runs integrated together; None = all runs of a model.
     """
 
     name: str = "benchmark"
@@ -65,6 +74,8 @@ class BenchmarkMaker(Maker):
     device: str | None = None
     batch_size: int | None = None
     with_modes: bool = True
+    md_backend: Literal["ase", "torchsim"] = "ase"
+    md_batch_size: int | None = None
 
     def make(
         self,
@@ -88,26 +99,101 @@ class BenchmarkMaker(Maker):
         """
         done = {tuple(key) for key in skip}
         protocol_id = self.protocol.protocol_id
+        pairs = [
+            (reference, model)
+            for reference in references
+            for model in self.models
+            if benchmark_key(reference.dataset, reference.compound, model, protocol_id) not in done
+        ]
+        harmonic = [self._harmonic(reference, model) for reference, model in pairs]
+        if self.md_backend == "torchsim":
+            batches, md_runs = self._batched_md(pairs, [phonon for _, phonon in harmonic])
+        else:
+            batches = []
+            md_runs = [
+                self._lattice(model).md_jobs(phonon, reference.compound)
+                for (reference, model), (_, phonon) in zip(pairs, harmonic, strict=True)
+            ]
         subflows, outputs = [], {}
-        for reference in references:
-            for model in self.models:
-                key = benchmark_key(reference.dataset, reference.compound, model, protocol_id)
-                if key in done:
-                    continue
-                subflow = self._one(reference, model)
-                subflows.append(subflow)
-                outputs[f"{reference.compound}|{model}"] = subflow.output
-        return Flow(subflows, output=outputs, name=f"{self.name} {protocol_id}")
+        for (reference, model), (relax, phonon), runs in zip(pairs, harmonic, md_runs, strict=True):
+            subflow = self._one(reference, model, relax, phonon, runs)
+            subflows.append(subflow)
+            outputs[f"{reference.compound}|{model}"] = subflow.output
+        return Flow([*batches, *subflows], output=outputs, name=f"{self.name} {protocol_id}")
 
-    def _one(self, reference: ReferenceDoc, model: str) -> Flow:
-        structure = reference.get_structure() or build_double_perovskite(reference.compound)
-        lattice = LatticeDynamicsMaker(
+    def _lattice(self, model: str) -> LatticeDynamicsMaker:
+        return LatticeDynamicsMaker(
             model=model,
             protocol=self.protocol,
             device=self.device,
             batch_size=self.batch_size,
             with_modes=self.with_modes,
-        ).make_jobs(structure, compound=reference.compound)
+        )
+
+    def _harmonic(self, reference: ReferenceDoc, model: str) -> tuple[Job, Job]:
+        structure = reference.get_structure() or build_double_perovskite(reference.compound)
+        _, relax, phonon = self._lattice(model).harmonic_jobs(
+            structure, compound=reference.compound
+        )
+        return relax, phonon
+
+    def _batched_md(
+        self, pairs: list[tuple[ReferenceDoc, str]], phonons: list[Job]
+    ) -> tuple[list[Job], list[list[Job]]]:
+        """One batched MD job per model holding every compound's runs, and its fan-out jobs.
+
+        Returns the batched jobs and, per (reference, model) pair, its fan-out MD jobs.
+        """
+        p = self.protocol
+        batches: list[Job] = []
+        md_runs: list[list[Job]] = [[] for _ in pairs]
+        for model in self.models:
+            mine = [i for i, (_, m) in enumerate(pairs) if m == model]
+            if not mine:
+                continue
+            runs = [
+                {
+                    "compound": pairs[i][0].compound,
+                    "run_index": index,
+                    "seed": seed,
+                    "supercell": phonons[i].output.supercell,
+                }
+                for i in mine
+                for index, seed in enumerate(p.md_seeds())
+            ]
+            batch = BatchedMDMaker(
+                model=model,
+                parameters=p.md,
+                dtype=p.md_dtype,
+                device=self.device,
+                protocol=p,
+                max_systems_per_batch=self.md_batch_size,
+            ).make(runs)
+            batch.name = f"mlip batched md {model}"
+            # a compound whose phonon job failed is listed as missing; the others run
+            batch.config.on_missing_references = OnMissing.NONE
+            batches.append(batch)
+            for i in mine:
+                for index in range(len(p.md_seeds())):
+                    run = md_run_document(batch.output, pairs[i][0].compound, index, p.md_dtype, p)
+                    run.name = f"mlip md {index}"
+                    md_runs[i].append(run)
+        return batches, md_runs
+
+    def _one(
+        self,
+        reference: ReferenceDoc,
+        model: str,
+        relax: Job,
+        phonon: Job,
+        md_runs: list[Job],
+    ) -> Flow:
+        sigma = self._lattice(model).anharmonicity_job(
+            phonon, [run.output for run in md_runs], reference.compound
+        )
+        lattice = LatticeDynamicsJobs(
+            relax=relax, phonons=phonon, md_runs=md_runs, anharmonicity=sigma
+        )
         jobs = lattice.all
         rescore_output = None
         uuids = {

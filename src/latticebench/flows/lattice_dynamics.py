@@ -83,6 +83,87 @@ class LatticeDynamicsMaker(Maker):
             jobs.all, output=jobs.anharmonicity.output, name=f"{self.name} {compound} {self.model}"
         )
 
+    def harmonic_jobs(
+        self, structure: Structure | str, compound: str | None = None
+    ) -> tuple[str, Job, Job]:
+        """The relax and phonon jobs (the part before MD).
+
+        Parameters
+        ----------
+        structure : Structure or str
+            A structure, or a compound name (built as the Fm-3m double perovskite).
+        compound : str, optional
+            Name recorded in every document (default: the name given as ``structure``, else
+            the reduced formula).
+
+        Returns
+        -------
+        tuple of (str, Job, Job)
+            The compound name, the relax job and the phonon job.
+        """
+        if compound is None:
+            compound = structure if isinstance(structure, str) else None
+        start = as_structure(structure)
+        compound = compound or start.composition.reduced_formula
+        p = self.protocol
+        relax = RelaxMaker(
+            model=self.model, parameters=p.relax, device=self.device, protocol=p
+        ).make(start, compound=compound)
+        phonon = PhononMaker(
+            model=self.model,
+            parameters=p.phonons,
+            device=self.device,
+            batch_size=self.batch_size,
+            protocol=p,
+        ).make(relax.output.structure, compound=compound)
+        return compound, relax, phonon
+
+    def md_jobs(self, phonon: Job, compound: str) -> list[Job]:
+        """The MD runs of one compound, each its own supervised job (the ASE backend).
+
+        Parameters
+        ----------
+        phonon : Job
+            The phonon job; the runs start from its supercell.
+        compound : str
+
+        Returns
+        -------
+        list of Job
+            One per seed of ``protocol.md_seeds()``, named ``"mlip md <index>"``.
+        """
+        p = self.protocol
+        md_maker = MDMaker(
+            model=self.model, parameters=p.md, dtype=p.md_dtype, device=self.device, protocol=p
+        )
+        runs = []
+        for index, seed in enumerate(p.md_seeds()):
+            run = md_maker.make(
+                phonon.output.supercell, seed=seed, run_index=index, compound=compound
+            )
+            run.name = f"{md_maker.name} {index}"
+            runs.append(run)
+        return runs
+
+    def anharmonicity_job(self, phonon: Job, md_outputs: list, compound: str) -> Job:
+        """The σ^A job of a compound from its phonon job and the outputs of its MD runs.
+
+        Parameters
+        ----------
+        phonon : Job
+        md_outputs : list
+            Output references of the MD documents (from either backend).
+        compound : str
+
+        Returns
+        -------
+        Job
+        """
+        p = self.protocol
+        return AnharmonicityMaker(parameters=p.sigma, with_modes=self.with_modes, protocol=p).make(
+            phonon.output, md_outputs, compound=compound
+        )
+
     def make_jobs(
         self, structure: Structure | str, compound: str | None = None
     ) -> LatticeDynamicsJobs:
@@ -100,32 +181,7 @@ class LatticeDynamicsMaker(Maker):
         -------
         LatticeDynamicsJobs
         """
-        if compound is None:
-            compound = structure if isinstance(structure, str) else None
-        start = as_structure(structure)
-        compound = compound or start.composition.reduced_formula
-        p = self.protocol
-        relax = RelaxMaker(
-            model=self.model, parameters=p.relax, device=self.device, protocol=p
-        ).make(start, compound=compound)
-        phonon = PhononMaker(
-            model=self.model,
-            parameters=p.phonons,
-            device=self.device,
-            batch_size=self.batch_size,
-            protocol=p,
-        ).make(relax.output.structure, compound=compound)
-        md_maker = MDMaker(
-            model=self.model, parameters=p.md, dtype=p.md_dtype, device=self.device, protocol=p
-        )
-        runs = []
-        for index, seed in enumerate(p.md_seeds()):
-            run = md_maker.make(
-                phonon.output.supercell, seed=seed, run_index=index, compound=compound
-            )
-            run.name = f"{md_maker.name} {index}"
-            runs.append(run)
-        sigma = AnharmonicityMaker(parameters=p.sigma, with_modes=self.with_modes, protocol=p).make(
-            phonon.output, [run.output for run in runs], compound=compound
-        )
+        compound, relax, phonon = self.harmonic_jobs(structure, compound)
+        runs = self.md_jobs(phonon, compound)
+        sigma = self.anharmonicity_job(phonon, [run.output for run in runs], compound)
         return LatticeDynamicsJobs(relax=relax, phonons=phonon, md_runs=runs, anharmonicity=sigma)

@@ -48,14 +48,15 @@ def model_heavy_makers() -> tuple[type[Maker], ...]:
     Returns
     -------
     tuple of type
-        ``RelaxMaker``, ``PhononMaker``, ``MDMaker``, ``RescoreMaker``.
+        ``RelaxMaker``, ``PhononMaker``, ``MDMaker``, ``BatchedMDMaker``, ``RescoreMaker``.
     """
+    from latticebench.jobs.batched_md import BatchedMDMaker
     from latticebench.jobs.md import MDMaker
     from latticebench.jobs.phonons import PhononMaker
     from latticebench.jobs.relax import RelaxMaker
     from latticebench.jobs.rescore import RescoreMaker
 
-    return (RelaxMaker, PhononMaker, MDMaker, RescoreMaker)
+    return (RelaxMaker, PhononMaker, MDMaker, BatchedMDMaker, RescoreMaker)
 
 
 def category_of(job: Job, *, gpu_category: str = "gpu", cpu_category: str = "cpu") -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from jobflow import CURRENT_JOB, Maker, Response, job
@@ -20,9 +20,10 @@ from latticebench.settings import get_settings
 
 if TYPE_CHECKING:
     from latticebench.hpc.md_supervision import SupervisedRun
+    from latticebench.md import MDStatus
     from latticebench.models import ModelRecord
 
-__all__ = ["MDMaker", "md_run_directory"]
+__all__ = ["MDMaker", "md_document", "md_run_directory"]
 
 
 def md_run_directory(label: str) -> Path:
@@ -158,43 +159,104 @@ class MDMaker(Maker):
         compound: str | None,
     ) -> MDDoc:
         """The output document of a supervised run."""
-        status = outcome.status
-        run = MDRun.open(directory)
-        checkpoint = run.checkpoint
-        series: dict[str, list[float]] = {}
-        temperature_mean = temperature_std = None
-        if status.n_frames:
-            frames = run.trajectory().read(["step", "time_fs", "temperature", "potential_energy"])
-            series = {
-                "step": frames["step"].tolist(),
-                "time_fs": frames["time_fs"].tolist(),
-                "temperature_K": frames["temperature"].tolist(),
-                "potential_energy_eV": frames["potential_energy"].tolist(),
-            }
-            temperature = np.asarray(frames["temperature"])
-            temperature_mean, temperature_std = float(temperature.mean()), float(temperature.std())
-        protocol = self.protocol or Protocol(md=parameters, md_dtype=self.dtype)
-        return MDDoc(
-            compound=compound,
-            run_index=run_index,
-            seed=parameters.seed,
-            directory=str(Path(directory).resolve()),
-            state=status.state,
-            reason=status.reason,
-            step=status.step,
-            n_frames=status.n_frames,
-            n_frames_expected=status.n_frames_expected,
-            corrections=outcome.corrections,
-            wall_time_s=status.wall_time_s,
-            temperature_mean_K=temperature_mean,
-            temperature_std_K=temperature_std,
-            series=series,
-            parameters=parameters,
-            effective_parameters=checkpoint.parameters if checkpoint is not None else parameters,
+        return md_document(
+            directory,
+            parameters,
+            outcome.status,
+            record,
             dtype=self.dtype,
-            device=record.device,
+            protocol=self.protocol,
+            run_index=run_index,
+            compound=compound,
+            corrections=outcome.corrections,
             started_from_step=outcome.started_from_step,
             segments=outcome.segments,
             custodian_log=outcome.custodian_log,
-            provenance=make_provenance(record, protocol, seeds=[parameters.seed]),
         )
+
+
+def md_document(
+    directory: Path,
+    parameters: MDParameters,
+    status: MDStatus,
+    record: ModelRecord,
+    *,
+    dtype: str,
+    protocol: Protocol | None,
+    run_index: int,
+    compound: str | None,
+    corrections: list[dict[str, Any]],
+    started_from_step: int,
+    segments: int,
+    custodian_log: list[dict[str, Any]],
+) -> MDDoc:
+    """The MD document of a run directory, whichever engine wrote it.
+
+    Parameters
+    ----------
+    directory : Path
+        The run directory (checkpoint and trajectory chunks).
+    parameters : MDParameters
+        The run's initial parameters (with its seed).
+    status : MDStatus
+        Outcome of the last call.
+    record : ModelRecord
+        The model that computed the forces.
+    dtype : str
+        Model floating-point type during MD.
+    protocol : Protocol or None
+        The protocol the run belongs to (None: one built from ``parameters``).
+    run_index : int
+    compound : str or None
+    corrections : list of dict
+        Parameter (and device) changes, oldest first.
+    started_from_step : int
+        Checkpoint step the last call continued from.
+    segments : int
+        Segments (custodian jobs, or batched calls) of the last call.
+    custodian_log : list of dict
+        custodian's corrections per segment (empty without custodian).
+
+    Returns
+    -------
+    MDDoc
+    """
+    run = MDRun.open(directory)
+    checkpoint = run.checkpoint
+    series: dict[str, list[float]] = {}
+    temperature_mean = temperature_std = None
+    if status.n_frames:
+        frames = run.trajectory().read(["step", "time_fs", "temperature", "potential_energy"])
+        series = {
+            "step": frames["step"].tolist(),
+            "time_fs": frames["time_fs"].tolist(),
+            "temperature_K": frames["temperature"].tolist(),
+            "potential_energy_eV": frames["potential_energy"].tolist(),
+        }
+        temperature = np.asarray(frames["temperature"])
+        temperature_mean, temperature_std = float(temperature.mean()), float(temperature.std())
+    protocol = protocol or Protocol(md=parameters, md_dtype=dtype)
+    return MDDoc(
+        compound=compound,
+        run_index=run_index,
+        seed=parameters.seed,
+        directory=str(Path(directory).resolve()),
+        state=status.state,
+        reason=status.reason,
+        step=status.step,
+        n_frames=status.n_frames,
+        n_frames_expected=status.n_frames_expected,
+        corrections=corrections,
+        wall_time_s=status.wall_time_s,
+        temperature_mean_K=temperature_mean,
+        temperature_std_K=temperature_std,
+        series=series,
+        parameters=parameters,
+        effective_parameters=checkpoint.parameters if checkpoint is not None else parameters,
+        dtype=dtype,
+        device=record.device,
+        started_from_step=started_from_step,
+        segments=segments,
+        custodian_log=custodian_log,
+        provenance=make_provenance(record, protocol, seeds=[parameters.seed]),
+    )

@@ -20,6 +20,9 @@ __all__ = ["ChgnetModel"]
 
 logger = logging.getLogger(__name__)
 
+# TODO calibrate
+CHGNET_BYTES_PER_EDGE = 52_000.0
+
 
 def _on_demand_calculator_class():
     """CHGNetCalculator whose prediction task follows the requested properties."""
@@ -86,6 +89,23 @@ class ChgnetModel(LoadedModel):
             license=checkpoint.spec.license,
         )
 
+    @property
+    def cutoff(self) -> float:
+        """Radius (Å) of CHGNet's atom graph (6 Å for the shipped versions)."""
+        return float(self._model.graph_converter.atom_graph_cutoff)
+
+    @property
+    def bytes_per_edge(self) -> float:
+        """Memory (bytes) per atom-graph edge of an energy-and-forces pass (float32).
+
+        ``CHGNET_BYTES_PER_EDGE``: the slope of the peak-RSS growth over atom-graph edges of
+        CPU evaluations of 320-atom Cs2AgBiBr6 supercells
+        (``benchmarks/calibrate_batch_memory.py``; numbers beside the constant). It includes
+        the bond graph (angles within 3 Å), which grows in proportion for a given structure
+        type; denser structures have more angles per edge.
+        """
+        return CHGNET_BYTES_PER_EDGE
+
     def calculator(self):
         """Return a CHGNet ASE calculator sharing this model's weights.
 
@@ -109,7 +129,8 @@ class ChgnetModel(LoadedModel):
         ----------
         structures : sequence of ase.Atoms
         batch_size : int or None
-            Structures per forward pass; None = the device's default (:meth:`batch_size_for`).
+            Structures per forward pass; None = as many as the memory budget holds
+            (:meth:`~latticebench.models.LoadedModel.chunks`).
 
         Returns
         -------
@@ -120,14 +141,18 @@ class ChgnetModel(LoadedModel):
 
         if not structures:
             return Predictions(np.zeros(0), [])
-        converted = [AseAtomsAdaptor.get_structure(atoms) for atoms in structures]
-        results = self._model.predict_structure(
-            converted, task="ef", batch_size=self.batch_size_for(batch_size)
-        )
-        if isinstance(results, dict):
-            results = [results]
-        energies = np.array(
-            [float(r["e"]) * len(s) for r, s in zip(results, structures, strict=True)]
-        )
-        forces = [np.asarray(r["f"], dtype=float) for r in results]
-        return Predictions(energies, forces)
+        energies: list[float] = []
+        forces: list[np.ndarray] = []
+        for start, stop in self.chunks(structures, batch_size):
+            chunk = structures[start:stop]
+            results = self._model.predict_structure(
+                [AseAtomsAdaptor.get_structure(atoms) for atoms in chunk],
+                task="ef",
+                batch_size=len(chunk),
+            )
+            if isinstance(results, dict):
+                results = [results]
+            for result, atoms in zip(results, chunk, strict=True):
+                energies.append(float(result["e"]) * len(atoms))
+                forces.append(np.asarray(result["f"], dtype=float))
+        return Predictions(np.array(energies), forces)

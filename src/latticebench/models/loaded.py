@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
+from latticebench.models import batching
 from latticebench.models.record import ModelRecord
 
 __all__ = ["LoadedModel", "Predictions"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,25 +50,87 @@ class LoadedModel(ABC):
 
     record: ModelRecord
 
-    def batch_size_for(self, batch_size: int | None) -> int:
-        """Structures per forward pass: ``batch_size``, or a default for the device.
+    @property
+    def cutoff(self) -> float:
+        """Radius (Å) within which neighbours are edges of the model's graph."""
+        raise NotImplementedError(f"{type(self).__name__} does not batch by memory")
+
+    @property
+    def bytes_per_edge(self) -> float:
+        """Memory (bytes) one edge needs in a forward and backward pass on the CPU.
+
+        The estimate :meth:`chunks` starts from; on CUDA it is replaced by the value measured
+        on the first chunk. Each family documents how its figure was measured.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not batch by memory")
+
+    def chunks(
+        self, structures: Sequence[Atoms], batch_size: int | None = None
+    ) -> Iterator[tuple[int, int]]:
+        """Consecutive groups of structures to evaluate in one forward pass each.
+
+        With ``batch_size`` given, chunks of that many structures. Without it, chunks sized
+        from the memory budget (:func:`latticebench.models.batching.memory_budget`): a
+        structure is estimated at ``edges within cutoff × bytes per edge``, and a chunk holds
+        consecutive structures while their estimates sum to at most the budget. A structure
+        over the budget on its own still runs, alone, and a warning is logged.
+
+        On CUDA, the peak memory torch allocates while the caller evaluates a chunk (between
+        two steps of this iterator) is measured, divided by the chunk's edges, and the rest is
+        sized from it (the largest value measured so far on this model is kept for later
+        calls). On CPU the family's :attr:`bytes_per_edge` is used throughout.
 
         Parameters
         ----------
+        structures : sequence of ase.Atoms
         batch_size : int or None
-            None picks 1 on CPU (batching buys no speed there, and memory grows with the batch:
-            five 320-atom CHGNet cells peak at 3.1 GB batched vs 1.7 GB one by one) and 8 on
-            accelerators (where batches fill the device).
+            Structures per forward pass; None = from the memory budget.
 
-        Returns
-        -------
-        int
+        Yields
+        ------
+        (int, int)
+            ``start, stop`` indices of the next chunk; the chunks cover the structures in
+            order.
         """
         if batch_size is not None:
-            if batch_size < 1:
-                raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-            return int(batch_size)
-        return 1 if self.record.device == "cpu" else 8
+            yield from batching.fixed_chunks(len(structures), int(batch_size))
+            return
+        if not structures:
+            return
+        device = self.record.device
+        edges = batching.edge_counts(structures, self.cutoff).astype(float)
+        budget = batching.memory_budget(device)
+        meter = batching.CudaPeakMemory(device) if device.startswith("cuda") else None
+        per_edge = self._measured_bytes_per_edge() or self.bytes_per_edge
+        too_large = batching.oversized(edges * per_edge, budget)
+        if too_large.size:
+            logger.warning(
+                "%d structure(s) need more than the batch memory budget of %.3g GB on their "
+                "own (largest: %.3g GB); each runs alone",
+                too_large.size,
+                budget / 1e9,
+                edges[too_large].max() * per_edge / 1e9,
+            )
+        start = 0
+        while start < len(structures):
+            per_edge = self._measured_bytes_per_edge() or self.bytes_per_edge
+            _, stop = batching.plan_chunks(edges[start:] * per_edge, budget)[0]
+            stop += start
+            if meter is not None:
+                meter.start()
+            yield start, stop
+            if meter is not None:
+                measured = meter.peak_bytes() / max(edges[start:stop].sum(), 1.0)
+                self._record_bytes_per_edge(measured)
+            start = stop
+
+    def _measured_bytes_per_edge(self) -> float | None:
+        return getattr(self, "_peak_bytes_per_edge", None)
+
+    def _record_bytes_per_edge(self, value: float) -> None:
+        previous = self._measured_bytes_per_edge()
+        if value > 0:
+            self._peak_bytes_per_edge = value if previous is None else max(previous, value)
 
     @abstractmethod
     def calculator(self) -> Calculator:
@@ -80,8 +146,8 @@ class LoadedModel(ABC):
         ----------
         structures : sequence of ase.Atoms
         batch_size : int or None
-            Structures evaluated together in one forward pass (where supported); None = the
-            device's default (:meth:`batch_size_for`).
+            Structures evaluated together in one forward pass (where supported); None = sized
+            from the memory budget (:meth:`chunks`).
 
         Returns
         -------

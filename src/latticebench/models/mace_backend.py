@@ -15,6 +15,12 @@ from latticebench.models.record import ModelRecord
 
 __all__ = ["MaceModel", "ModelLoadError", "preserve_torch_default_dtype"]
 
+# Memory per edge of MACE, in numbers of the model's dtype: A × message width + B.
+# TODO calibrate
+MACE_NUMBERS_PER_WIDTH = 3.3
+MACE_NUMBERS_PER_EDGE = 1250.0
+MACE_FALLBACK_WIDTH = 1920
+
 
 class ModelLoadError(RuntimeError):
     """A checkpoint exists but cannot be loaded as the model family it should be."""
@@ -92,6 +98,32 @@ class MaceModel(LoadedModel):
         return float(self._calc.r_max)
 
     @property
+    def message_width(self) -> int | None:
+        """Numbers per edge in the messages of all interaction layers together.
+
+        The sum over interaction blocks of the dimension of the edge tensor product's output
+        (``conv_tp.irreps_out``): e.g. 1,920 for 64 channels with ``max_ell=2`` and two
+        interactions. None when the model has no such blocks.
+        """
+        try:
+            return int(sum(block.conv_tp.irreps_out.dim for block in self._model.interactions))
+        except (AttributeError, TypeError):
+            return None
+
+    @property
+    def bytes_per_edge(self) -> float:
+        """Memory (bytes) per edge of a forward and backward pass, estimated from the model size.
+
+        ``itemsize × (MACE_NUMBERS_PER_WIDTH × message_width + MACE_NUMBERS_PER_EDGE)``, fitted
+        to the peak-RSS growth of CPU evaluations of 320-atom Cs2AgBiBr6 supercells
+        (``benchmarks/calibrate_batch_memory.py``; numbers in the constants' comments). A
+        model without ``conv_tp`` blocks counts as 64 channels, ``max_ell=2``.
+        """
+        itemsize = 8 if self._dtype == "float64" else 4
+        width = self.message_width or MACE_FALLBACK_WIDTH
+        return float(itemsize * (MACE_NUMBERS_PER_WIDTH * width + MACE_NUMBERS_PER_EDGE))
+
+    @property
     def torch_module(self):
         """The loaded MACE ``torch.nn.Module`` (shared by calculators and batched backends)."""
         return self._model
@@ -120,7 +152,8 @@ class MaceModel(LoadedModel):
         ----------
         structures : sequence of ase.Atoms
         batch_size : int or None
-            Graphs per forward pass; None = the device's default (:meth:`batch_size_for`).
+            Graphs per forward pass; None = as many as the memory budget holds
+            (:meth:`~latticebench.models.LoadedModel.chunks`).
 
         Returns
         -------
@@ -132,13 +165,12 @@ class MaceModel(LoadedModel):
         from mace.tools import torch_geometric, torch_tools
 
         calc = self._calc
-        batch_size = self.batch_size_for(batch_size)
         keyspec = mace_data.KeySpecification(info_keys={}, arrays_keys={})
         energies: list[float] = []
         forces: list[np.ndarray] = []
         with preserve_torch_default_dtype(), torch_tools.default_dtype(self._dtype):
-            for start in range(0, len(structures), batch_size):
-                chunk = structures[start : start + batch_size]
+            for start, stop in self.chunks(structures, batch_size):
+                chunk = structures[start:stop]
                 graphs = [
                     mace_data.AtomicData.from_config(
                         mace_data.config_from_atoms(

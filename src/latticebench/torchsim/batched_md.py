@@ -190,7 +190,7 @@ class BatchedMDRun:
             Integration steps in this call; then every running system is checkpointed and
             reported ``"paused"``.
         deadline : float, optional
-            ``time.monotonic()`` value after which the call checkpoints and pauses.
+            Unix time (``time.time()``, s) after which the call checkpoints and pauses.
 
         Returns
         -------
@@ -225,7 +225,7 @@ class BatchedMDRun:
             if max_steps is not None and steps_done >= max_steps:
                 pause_reason = f"paused after max_steps={max_steps} steps in this call"
                 break
-            if deadline is not None and time.monotonic() >= deadline:
+            if deadline is not None and time.time() >= deadline:
                 pause_reason = "paused before the wall-time deadline"
                 break
             saved = [s.rng.bit_generator.state for s in batch.systems]
