@@ -9,8 +9,11 @@ growth of the peak resident set (``ru_maxrss``) over the process's size just bef
 straight-line fit of growth against edges is the bytes per edge; the intercept is what a pass
 costs whatever its size. It prints them beside the estimate the package uses now.
 
-For MACE the slope divided by the dtype's size is fitted once more, against the model's message
-width (``MaceModel.message_width``), which gives the two constants of ``MaceModel.bytes_per_edge``.
+For MACE, the bytes per edge of the first (smallest) batch divided by the dtype's size are fitted
+once more, against the model's message width (``MaceModel.message_width``), which gives the two
+constants of ``MaceModel.bytes_per_edge``. The smallest batch is the costliest per edge (a pass
+has a fixed cost on top of the per-edge one), so the constants err on the safe side for larger
+batches.
 
 Usage::
 
@@ -134,11 +137,17 @@ def main() -> None:
                 + (f", message width {rows[0]['width']}" if rows[0]["width"] else "")
             )
             if rows[0]["width"]:
-                mace_points.append((rows[0]["width"], slope / rows[0]["itemsize"]))
+                first = rows[0]
+                mace_points.append(
+                    (first["width"], first["growth"] / first["edges"] / first["itemsize"])
+                )
     if len(mace_points) > 1:
         widths, numbers = np.array(mace_points).T
         a, b = np.polyfit(widths, numbers, 1)
-        print(f"MACE: numbers per edge = {a:.2f} × message width + {b:.0f}")
+        print(
+            f"MACE, first batch size ({args.copies[0]}): numbers per edge = "
+            f"{a:.2f} × message width + {b:.0f}"
+        )
 
 
 if __name__ == "__main__":

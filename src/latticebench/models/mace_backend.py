@@ -15,10 +15,20 @@ from latticebench.models.record import ModelRecord
 
 __all__ = ["MaceModel", "ModelLoadError", "preserve_torch_default_dtype"]
 
-# Memory per edge of MACE, in numbers of the model's dtype: A × message width + B.
-# TODO calibrate
-MACE_NUMBERS_PER_WIDTH = 3.3
-MACE_NUMBERS_PER_EDGE = 1250.0
+# Memory per edge of a MACE energy-and-forces pass, in numbers of the model's dtype:
+# MACE_NUMBERS_PER_WIDTH × message width + MACE_NUMBERS_PER_EDGE. Measured with
+# benchmarks/calibrate_batch_memory.py (2 CPU cores, torch 2.14 CPU, mace-torch 0.3.16) on
+# random-weight models (build_random_mace: max_ell=2, 2 interactions, r_max 5 Å): peak-RSS
+# growth of one pass over one rattled 320-atom Cs2AgBiBr6 supercell (3,840 edges), divided by
+# the edges and the dtype's size:
+#   channels 8 (width 240), float64:    52 MB ->  1,700 numbers/edge
+#   channels 64 (width 1,920), float64: 224 MB -> 7,290;  float32: 119 MB -> 7,770
+#   channels 128 (width 3,840), float64: 499 MB -> 16,250
+# A single structure is the costliest case per edge: batches of 2 and 4 grow less than in
+# proportion (128 channels: 793 and 1,349 MB, a fixed cost of about 220 MB per pass), so the
+# fit to the single-structure figures, 4 × width + 800, errs on the safe side for batches.
+MACE_NUMBERS_PER_WIDTH = 4.0
+MACE_NUMBERS_PER_EDGE = 800.0
 MACE_FALLBACK_WIDTH = 1920
 
 
