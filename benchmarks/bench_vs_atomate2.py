@@ -202,6 +202,54 @@ def _atomate2_flow(case: ModelCase, structure, socket: bool):
     return flow, flow.output.uuid
 
 
+PHASES = (  # (module, class or None, function, phase label); none of these calls another
+    ("phonopy", "Phonopy", "__init__", "phonopy setup (symmetry)"),
+    ("phonopy", "Phonopy", "produce_force_constants", "force constants"),
+    ("phonopy", "Phonopy", "run_band_structure", "band structure"),
+    ("phonopy", "Phonopy", "write_yaml_band_structure", "band yaml write"),
+    ("ruamel.yaml.main", "YAML", "load", "yaml parsing (band yaml read back)"),
+    ("phonopy", "Phonopy", "run_mesh", "mesh"),
+    ("phonopy", "Phonopy", "run_total_dos", "DOS"),
+    ("phonopy", "Phonopy", "write_total_dos", "DOS"),
+    ("phonopy", "Phonopy", "run_thermal_properties", "thermal properties"),
+    ("pymatgen.phonon.plotter", "PhononBSPlotter", "save_plot", "PDF plots"),
+    ("pymatgen.phonon.plotter", "PhononDosPlotter", "save_plot", "PDF plots"),
+    ("phonopy", "Phonopy", "save", "phonopy yaml write"),
+    ("jobflow", "JobStore", "update", "store writes (incl. serialisation)"),
+    ("jobflow", "JobStore", "get_output", "store reads (references)"),
+)
+
+
+class PhaseClock:
+    """Wall time per phase of the post-processing and bookkeeping, summed over a run."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+
+    def instrument(self) -> None:
+        """Wrap the functions of :data:`PHASES` (in this process only)."""
+        import importlib
+
+        for module_name, class_name, function_name, label in PHASES:
+            owner = importlib.import_module(module_name)
+            owner = getattr(owner, class_name) if class_name else owner
+            setattr(owner, function_name, self._timed(getattr(owner, function_name), label))
+
+    def _timed(self, function, label: str):
+        clock = self
+
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                clock.seconds[label] = clock.seconds.get(label, 0.0) + time.perf_counter() - start
+                clock.calls[label] = clock.calls.get(label, 0) + 1
+
+        return timed
+
+
 def _time_jobs(records: list[tuple[str, float]]) -> None:
     """Record the wall time of every ``Job.run`` (jobflow calls it once per job)."""
     from jobflow import Job
@@ -300,6 +348,8 @@ def run_side(
         clock.instrument_ours()
     else:
         clock.instrument_atomate2()
+    phases = PhaseClock()
+    phases.instrument()
     store = get_job_store()
     if side == "ours":
         flow, output_uuid = _ours_flow(case, structure)
@@ -318,13 +368,19 @@ def run_side(
             flow, store=store, create_folders=True, root_dir=root, log=False, ensure_success=True
         )
     wall = time.perf_counter() - start
+    phase_times = [
+        (label, seconds, phases.calls[label]) for label, seconds in phases.seconds.items()
+    ]
+    model_times = (clock.load_s, clock.loads, clock.forces_s, clock.evaluations)
     profile_text = None
     if profiler is not None:
         import pstats
 
         profiler.disable()
         buffer = io.StringIO()
-        pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "30")))
+        pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(
+            int(os.environ.get("BENCH_PROFILE_LINES", "30"))
+        )
         profile_text = buffer.getvalue()
 
     # --- untimed: read the results back from the store ---
@@ -352,10 +408,11 @@ def run_side(
     return {
         "side": side,
         "wall_s": wall,
-        "load_s": clock.load_s,
-        "loads": clock.loads,
-        "forces_s": clock.forces_s,
-        "evaluations": clock.evaluations,
+        "load_s": model_times[0],
+        "loads": model_times[1],
+        "forces_s": model_times[2],
+        "evaluations": model_times[3],
+        "phases": phase_times,
         "n_jobs": len(responses),
         "jobs": records,
         "force_constants": fc,
@@ -458,6 +515,15 @@ def _job_breakdown(result: dict[str, Any]) -> str:
     )
 
 
+def _phase_breakdown(result: dict[str, Any]) -> str:
+    phases = sorted(result["phases"], key=lambda item: -item[1])
+    other = result["wall_s"] - result["load_s"] - result["forces_s"] - sum(p[1] for p in phases)
+    return "; ".join(
+        [f"{label} {seconds:.2f} s" + (f" ({n}×)" if n > 1 else "") for label, seconds, n in phases]
+        + [f"everything else (jobflow, task documents, ...) {other:.2f} s"]
+    )
+
+
 def report(results: list[dict[str, Any]]) -> None:
     header = (
         f"{'model':13s} {'stage':9s} {'wall (s)':>8s} {'load (s)':>9s} {'forces (s)':>10s} "
@@ -503,6 +569,7 @@ def report(results: list[dict[str, Any]]) -> None:
         for side in ("ours", "atomate2"):
             print(f"  {side} jobs: {_job_breakdown(r[side])}")
             print(f"  {side} post-processing: " + "; ".join(r[side]["products"]))
+            print(f"  {side} time by phase: {_phase_breakdown(r[side])}")
             if r[side]["profile"]:
                 print(r[side]["profile"])
     print()

@@ -103,3 +103,22 @@ def test_md_that_keeps_exploding_is_recorded_as_such(tiny_mace_path, tmp_path):
     )
     assert doc["mlip"]["harmonically_stable"] is not None  # the phonons did finish
     assert doc["mlip"]["md_complete"] is False
+
+
+def test_a_study_with_the_torchsim_backend_runs_each_models_compounds_in_one_batch(
+    tiny_mace_path,
+):
+    pytest.importorskip("torch_sim", reason="the torch-sim backend needs the 'gpu' extra")
+    data = _spec(tiny_mace_path).model_dump(mode="json")
+    data["resources"]["md_backend"] = "torchsim"
+    spec = StudySpec.model_validate(data)
+    plan = plan_study(spec)
+    flows = plan.flows()
+    assert [flow.name for flow in flows] == [f"2 compounds × {tiny_mace_path} (batched MD)"]
+    result = run_study(spec)
+    assert not result.failed and result.completed == [flows[0].name]
+    documents = _documents()
+    assert sorted(d["compound"] for d in documents) == ["Cs2AgBiBr6", "Cs2NaInCl6"]
+    assert all(d["mlip"]["sigma"] is not None for d in documents)
+    # finished work is reused whatever the backend
+    assert not plan_study(spec).todo and not plan_study(_spec(tiny_mace_path)).todo

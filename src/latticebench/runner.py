@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from latticebench.schemas.reference import ReferenceDoc
 from latticebench.settings import get_settings
 from latticebench.study import StudySpec, StudySpecError, select_compounds
 
-__all__ = ["StudyPlan", "StudyRun", "plan_study", "run_study"]
+__all__ = ["StudyPlan", "StudyRun", "batched_flow_name", "plan_study", "run_study"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +61,39 @@ class StudyPlan:
             protocol=self.protocol,
             device=None if resources.device == "auto" else resources.device,
             batch_size=resources.batch_size,
+            md_backend=resources.md_backend,
+            md_batch_size=resources.md_batch_size,
         )
 
     def flows(self) -> list[Flow]:
-        """One flow per (compound, model) still to do, in plan order."""
-        flow = self.maker().make(self.references, skip=self.done)
-        return list(flow.jobs)
+        """The flows still to do, in plan order.
+
+        Returns
+        -------
+        list of jobflow.Flow
+            With the ASE MD backend one flow per (compound, model), named
+            ``"<compound> × <model>"``; with the torch-sim backend one flow per model holding
+            the batched MD job and every compound's sub-flow (they share that job), named
+            ``"<n> compounds × <model> (batched MD)"``.
+        """
+        if self.spec.resources.md_backend != "torchsim":
+            flow = self.maker().make(self.references, skip=self.done)
+            return list(flow.jobs)
+        flows = []
+        for model in self.spec.models:
+            references = [reference for reference, m in self.todo if m == model]
+            if not references:
+                continue
+            maker = replace(self.maker(), models=[model])
+            flow = maker.make(references, skip=self.done)
+            flow.name = batched_flow_name(len(references), model)
+            flows.append(flow)
+        return flows
+
+
+def batched_flow_name(n_compounds: int, model: str) -> str:
+    """Name of the flow of one model's compounds with the torch-sim MD backend."""
+    return f"{n_compounds} compounds × {model} (batched MD)"
 
 
 def _reference_docs(dataset: str, names: list[str] | None = None) -> list[dict[str, Any]]:
@@ -221,6 +248,7 @@ def run_study(
     -------
     StudyRun
     """
+    from latticebench.hpc.routing import iter_jobs
     from latticebench.stores import get_job_store
 
     start = time.perf_counter()
@@ -237,7 +265,7 @@ def run_study(
             responses = run_locally(
                 flow, store=job_store, create_folders=True, root_dir=Path(root), log=False
             )
-        missing = [job.name for job in flow.jobs if job.uuid not in responses]
+        missing = [job.name for job in iter_jobs(flow) if job.uuid not in responses]
         if missing:
             reason = failures.messages[0] if failures.messages else "did not run"
             result.failed[flow.name] = f"{missing[0]}: {reason}"

@@ -112,7 +112,24 @@ class Resources(BaseModel):
 
     device: str = Field(default="auto", description="Torch device for model jobs.")
     batch_size: int | None = Field(
-        default=None, ge=1, description="Structures per forward pass (default: 1 on CPU, 8 on GPU)."
+        default=None,
+        ge=1,
+        description=(
+            "Structures per forward pass (default: as many as the batch memory budget holds, "
+            "setting batch_memory_gb)."
+        ),
+    )
+    md_backend: Literal["ase", "torchsim"] = Field(
+        default="ase",
+        description=(
+            "'ase': one supervised MD job per run; 'torchsim': per model, one batched MD job "
+            "holding every compound's runs (MACE models, Andersen; needs the 'gpu' extra)."
+        ),
+    )
+    md_batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="With md_backend 'torchsim': MD runs integrated together (default: all).",
     )
     gpu_category: str = Field(default="gpu", description="FireWorks category of model-heavy jobs.")
     cpu_category: str = Field(default="cpu", description="FireWorks category of light jobs.")

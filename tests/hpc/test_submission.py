@@ -88,3 +88,39 @@ def test_keys_with_a_finished_benchmark_document_are_skipped(study, embedded_bac
         report = submit_study(study, pad)
     assert _keys(report) == [failed_key]
     assert [(s.key, s.reason) for s in report.skipped] == [(done_key, "benchmark document")]
+
+
+def _batched(study):
+    resources = study.resources.model_copy(update={"md_backend": "torchsim"})
+    return study.model_copy(update={"resources": resources})
+
+
+def test_torchsim_backend_submits_one_workflow_per_model_listing_every_key(
+    study, embedded_backend
+):
+    batched = _batched(study)
+    with open_launchpad(embedded_backend.launchpad_file) as pad:
+        first = submit_study(batched, pad)
+        keys = _keys(first)
+        assert len(keys) == 2
+        # both compounds in one workflow: relax + phonon each, one batched MD job, one MD
+        # document job per run, σ^A and comparison each
+        assert len({wf.fw_ids for wf in first.submitted}) == 1
+        assert len(first.submitted[0].fw_ids) == 2 * 2 + 1 + 2 + 2 * 2
+        doc = pad.workflows.find_one({"nodes": first.submitted[0].fw_ids[0]})
+        assert doc["metadata"]["benchmark_key"] == [key_string(k) for k in keys]
+        assert doc["metadata"]["compound"] == [k[1] for k in keys]
+        assert doc["name"] == f"demo: 2 compounds × {study.models[0]} (batched MD)"
+        names = [fw["name"] for fw in pad.fireworks.find({"fw_id": {"$in": list(doc["nodes"])}})]
+        assert names.count(f"mlip batched md {study.models[0]}") == 1
+        categories = {
+            fw["name"]: fw["spec"]["_category"]
+            for fw in pad.fireworks.find({"fw_id": {"$in": list(doc["nodes"])}})
+        }
+        assert categories[f"mlip batched md {study.models[0]}"] == "gpu"
+        assert categories["mlip md 0"] == "cpu"  # the fan-out reads files: light work
+        assert workflow_states(pad, keys) == {key_string(k): ["READY"] for k in keys}
+
+        # neither backend adds a key that a batched workflow already computes
+        assert submit_study(batched, pad).submitted == []
+        assert submit_study(study, pad).submitted == []

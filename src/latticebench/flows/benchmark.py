@@ -56,7 +56,8 @@ class BenchmarkMaker(Maker):
     device : str or None
         Torch device of the model jobs.
     batch_size : int or None
-        Structures per forward pass (phonons, rescoring); None = 1 on CPU, 8 on GPU.
+        Structures per forward pass (phonons, rescoring); None = as many as the batch memory
+        budget holds (setting ``batch_memory_gb``).
     with_modes : bool
         Per-mode σ^A in the anharmonicity jobs.
     md_backend : {"ase", "torchsim"}

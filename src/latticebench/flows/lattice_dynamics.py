@@ -51,7 +51,8 @@ class LatticeDynamicsMaker(Maker):
     device : str or None
         Torch device for the model jobs; None = settings (auto).
     batch_size : int or None
-        Displaced supercells per forward pass in the phonon job; None = 1 on CPU, 8 on GPU.
+        Displaced supercells per forward pass in the phonon job; None = as many as the batch
+        memory budget holds (setting ``batch_memory_gb``).
     with_modes : bool
         Per-mode σ^A in the anharmonicity job.
     """

@@ -192,7 +192,10 @@ def failed_fireworks(launchpad: LaunchPad, limit: int | None = None) -> list[Fai
                 name=fw.get("name", ""),
                 workflow=wf.get("name", ""),
                 model=metadata.get("model"),
-                compound=metadata.get("compound"),
+                # a batched (torch-sim) workflow lists its compounds; the reason names the run
+                compound=compound
+                if isinstance(compound := metadata.get("compound"), str)
+                else None,
                 reason=failure_reason(action.get("stored_data")),
             )
         )

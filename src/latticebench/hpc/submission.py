@@ -33,6 +33,8 @@ from latticebench.hpc.routing import route_flow
 if TYPE_CHECKING:
     from fireworks import LaunchPad
 
+    from latticebench.runner import StudyPlan
+    from latticebench.schemas.reference import ReferenceDoc
     from latticebench.study import StudySpec
 
 __all__ = [
@@ -109,7 +111,11 @@ def workflow_states(launchpad: LaunchPad, keys: list[tuple[str, ...]]) -> dict[s
         {"metadata.benchmark_key": 1, "state": 1, "created_on": 1},
     ).sort("created_on", 1)
     for doc in cursor:
-        states.setdefault(doc["metadata"]["benchmark_key"], []).append(doc["state"])
+        recorded = doc["metadata"]["benchmark_key"]
+        # a batched (torch-sim) workflow computes several keys and lists them all
+        for key in recorded if isinstance(recorded, list) else [recorded]:
+            if key in wanted:
+                states.setdefault(key, []).append(doc["state"])
     return states
 
 
@@ -227,10 +233,13 @@ def submit_study(
     report.skipped.extend(SkippedKey(tuple(key), "benchmark document") for key in plan.done)
     keys = [benchmark_key(r.dataset, r.compound, model, protocol_id) for r, model in plan.todo]
     existing = workflow_states(launchpad, keys) if launchpad is not None else {}
-    flows = plan.flows()
     resources = spec.resources
     if launchpad is not None and not dry_run:
         ensure_initialized(launchpad)
+    if resources.md_backend == "torchsim":
+        _submit_batched(spec, plan, keys, existing, launchpad, dry_run, report)
+        return report
+    flows = plan.flows()
     for (reference, model), key, flow in zip(plan.todo, keys, flows, strict=True):
         if flow.name != f"{reference.compound} × {model}":
             raise RuntimeError(f"plan and flows disagree: {flow.name!r} for {key}")
@@ -252,3 +261,57 @@ def submit_study(
             SubmittedWorkflow(key, name, dict(categories), tuple(states), fw_ids)
         )
     return report
+
+
+def _submit_batched(
+    spec: StudySpec,
+    plan: StudyPlan,
+    keys: list[tuple[str, ...]],
+    existing: dict[str, list[str]],
+    launchpad: LaunchPad | None,
+    dry_run: bool,
+    report: SubmissionReport,
+) -> None:
+    """Submit with the torch-sim MD backend: one workflow per model, its MD in one batch.
+
+    The compounds of a model share the batched MD job, so they share one workflow (FireWorks
+    links only fireworks of one workflow). Its metadata lists every benchmark key it computes
+    (``metadata.benchmark_key`` is then a list, matched by the same ``$in`` query), so
+    resubmitting skips each key that is active in any workflow, batched or not.
+    """
+    from dataclasses import replace
+
+    from jobflow.managers.fireworks import flow_to_workflow
+
+    from latticebench.runner import batched_flow_name
+
+    resources = spec.resources
+    todo: dict[str, list[tuple[ReferenceDoc, tuple[str, ...], tuple[str, ...]]]] = {}
+    for (reference, model), key in zip(plan.todo, keys, strict=True):
+        states = tuple(existing.get(key_string(key), []))
+        active = [state for state in states if state in ACTIVE_STATES]
+        if active:
+            report.skipped.append(SkippedKey(key, f"workflow {active[-1]}"))
+            continue
+        todo.setdefault(model, []).append((reference, key, states))
+    for model, items in todo.items():
+        maker = replace(plan.maker(), models=[model])
+        flow = maker.make([reference for reference, _, _ in items])
+        flow.name = batched_flow_name(len(items), model)
+        categories = route_flow(
+            flow, gpu_category=resources.gpu_category, cpu_category=resources.cpu_category
+        )
+        name = f"{spec.name}: {flow.name}"
+        metadata = workflow_metadata(spec.name, items[0][1])
+        metadata.update(
+            compound=[key[1] for _, key, _ in items],
+            benchmark_key=[key_string(key) for _, key, _ in items],
+            md_backend="torchsim",
+        )
+        workflow = flow_to_workflow(flow, name=name, metadata=metadata)
+        fw_ids: tuple[int, ...] = ()
+        if not dry_run:
+            mapping = launchpad.add_wf(workflow)  # type: ignore[union-attr]
+            fw_ids = tuple(sorted(mapping.values()))
+        for _, key, states in items:
+            report.submitted.append(SubmittedWorkflow(key, name, dict(categories), states, fw_ids))

@@ -35,8 +35,8 @@ class PhononMaker(Maker):
     device : str or None
         Torch device; None = settings (auto).
     batch_size : int or None
-        Displaced supercells per forward pass (execution detail, not physics); None = 1 on
-        CPU, 8 on GPU.
+        Displaced supercells per forward pass (execution detail, not physics); None = as many
+        as the batch memory budget holds (setting ``batch_memory_gb``).
     protocol : Protocol or None
         The whole protocol this step belongs to (provenance).
     """

@@ -76,7 +76,8 @@ class RescoreMaker(Maker):
         Model floating-point type for the forces on the frames.
     device : str or None
     batch_size : int or None
-        Frames per forward pass; None = 1 on CPU, 8 on GPU.
+        Frames per forward pass; None = as many as the batch memory budget holds (setting
+        ``batch_memory_gb``).
     protocol : Protocol or None
         For provenance.
     """
