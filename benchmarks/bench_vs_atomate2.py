@@ -27,20 +27,32 @@ Fairness: every run (each side, each model, each repetition) happens in a fresh 
 (``spawn``), so neither side inherits the other's loaded model, warmed-up torch kernels or
 allocator; ours additionally calls ``clear_model_cache()`` first. Python packages (torch, the
 model package, jobflow, phonopy, the side's own modules) are imported in the child before the
-clock starts, as a long-lived worker would have them; everything from building the flow's
-first job to the last output written to the store, model loading included, is timed as one
-``run_locally`` call. With ``--repeat N`` the sides alternate in order and the best time of each
-is kept.
+clock starts, as a long-lived worker would have them; everything from the flow's first job to
+the last output written to the store, model loading included, is timed as one ``run_locally``
+call. With ``--repeat N`` the sides alternate in order and the best time of each is kept.
+
+Threads: every run uses ``--threads`` torch/OpenMP/BLAS threads (default 1). On a shared
+machine with few cores, torch's default (one thread per core) makes a force evaluation 5-15×
+slower and erratic whenever another process holds a core (measured: CHGNet on the 320-atom cell
+0.4 s with 1 thread, 2-15 s with 2 threads on 2 busy cores), which would swamp the comparison.
+One thread is also the conservative choice for the ratio: the force evaluations are the part
+both sides share, and they are slowest with one thread. ``--threads 0`` keeps the defaults.
+
+Besides the wall time, each run reports the time inside the model (construction, and the
+force evaluations: ours energies+forces in one ``predict`` call, atomate2 energy+forces+stress
+in one job per supercell), the time per job and per post-processing phase (phonopy setup,
+force constants, band structure, DOS, plots, yaml files, store reads and writes), all measured
+by wrapping those functions in the child (``--profile`` adds cProfile's top entries).
 
 Checks (not timed): the displaced supercells atomate2 evaluated (read back from the store) are
 compared atom by atom with the ones of our displacement dataset; frequencies are computed by
 phonopy from each side's stored force constants at Γ, X, L, W, K and five general q-points and
-compared (the issue's gate: 1e-6 THz for the float64 MACE).
+compared (the issue's gate: 1e-6 THz for the float64 MACE), as are the full force constants.
 
 Usage::
 
     .venv/bin/python benchmarks/bench_vs_atomate2.py [--model {mace,chgnet,both}] [--channels 64]
-        [--repeat 1] [--profile]
+        [--repeat 1] [--threads 1] [--socket] [--profile]
 """
 
 from __future__ import annotations
@@ -543,7 +555,7 @@ def report(results: list[dict[str, Any]]) -> None:
             )
     print(
         "load: model construction (ours once; atomate2 once per static job); forces: the model "
-        "on the displaced supercells (ours: energies+forces, batched call; atomate2: "
+        "on the displaced supercells (ours: energies+forces, one predict call; atomate2: "
         "energy+forces+stress, one job each); rest: jobflow, store, phonopy post-processing"
     )
     print()

@@ -95,9 +95,7 @@ def _batched(study):
     return study.model_copy(update={"resources": resources})
 
 
-def test_torchsim_backend_submits_one_workflow_per_model_listing_every_key(
-    study, embedded_backend
-):
+def test_torchsim_backend_submits_one_workflow_per_model_listing_every_key(study, embedded_backend):
     batched = _batched(study)
     with open_launchpad(embedded_backend.launchpad_file) as pad:
         first = submit_study(batched, pad)
