@@ -96,3 +96,22 @@ def _output(outputs, role, compound):
 def _md_docs(outputs, compound):
     docs = [v for name, v in outputs if name.startswith("mlip md ") and v.compound == compound]
     return sorted(docs, key=lambda d: d.run_index)
+
+
+@pytest.mark.parametrize(
+    ("batch_size", "expected"), [(None, [6]), (4, [4, 2]), (2, [2, 2, 2]), (1, [2, 2, 2])]
+)
+def test_md_batch_size_groups_whole_compounds_into_batched_jobs(batch_size, expected):
+    """``md_batch_size`` runs per GPU job; the 2 runs of a compound are never split."""
+    maker = BenchmarkMaker(
+        models=["m"], protocol=PROTOCOL, md_backend="torchsim", md_batch_size=batch_size
+    )
+    compounds = (*COMPOUNDS, "Cs2KBiCl6")
+    flow = maker.make([ReferenceDoc(dataset="d", compound=c, sigma_300K=0.5) for c in compounds])
+    batches = [j for j in _jobs(flow) if j.name.startswith("mlip batched md")]
+    assert [len(j.function_args[0]) for j in batches] == expected
+    seen = [run["compound"] for j in batches for run in j.function_args[0]]
+    assert sorted(set(seen)) == sorted(compounds)
+    for job in batches:
+        mine = [run["compound"] for run in job.function_args[0]]
+        assert all(mine.count(c) == PROTOCOL.n_md_runs for c in set(mine))

@@ -66,7 +66,8 @@ class BenchmarkMaker(Maker):
         ``gpu`` extra), fanned out to one MD document per run. Same seeds, same trajectories:
         the backend is an execution choice and does not change the protocol id.
     md_batch_size : int or None
-        With ``"torchsim"``: MD runs integrated together; None = all runs of a model.
+        With ``"torchsim"``: MD runs per batched job (one GPU each; a compound's runs stay
+        together, so at least one compound per job); None = all runs of a model in one job.
     """
 
     name: str = "benchmark"
@@ -141,44 +142,46 @@ class BenchmarkMaker(Maker):
     def _batched_md(
         self, pairs: list[tuple[ReferenceDoc, str]], phonons: list[Job]
     ) -> tuple[list[Job], list[list[Job]]]:
-        """One batched MD job per model holding every compound's runs, and its fan-out jobs.
+        """Batched MD jobs (one GPU job each) and their fan-out jobs.
 
-        Returns the batched jobs and, per (reference, model) pair, its fan-out MD jobs.
+        Per model, the compounds are grouped so that each batched job holds at most
+        ``md_batch_size`` runs (all runs of a compound stay together); None puts every
+        compound of a model in one job. Returns the batched jobs and, per (reference, model)
+        pair, its fan-out MD jobs.
         """
         p = self.protocol
         batches: list[Job] = []
         md_runs: list[list[Job]] = [[] for _ in pairs]
+        n_runs = len(p.md_seeds())
+        per_batch = max(1, (self.md_batch_size or len(pairs) * n_runs) // n_runs)
         for model in self.models:
             mine = [i for i, (_, m) in enumerate(pairs) if m == model]
-            if not mine:
-                continue
-            runs = [
-                {
-                    "compound": pairs[i][0].compound,
-                    "run_index": index,
-                    "seed": seed,
-                    "supercell": phonons[i].output.supercell,
-                }
-                for i in mine
-                for index, seed in enumerate(p.md_seeds())
-            ]
-            batch = BatchedMDMaker(
-                model=model,
-                parameters=p.md,
-                dtype=p.md_dtype,
-                device=self.device,
-                protocol=p,
-                max_systems_per_batch=self.md_batch_size,
-            ).make(runs)
-            batch.name = f"mlip batched md {model}"
-            # a compound whose phonon job failed is listed as missing; the others run
-            batch.config.on_missing_references = OnMissing.NONE
-            batches.append(batch)
-            for i in mine:
-                for index in range(len(p.md_seeds())):
-                    run = md_run_document(batch.output, pairs[i][0].compound, index, p.md_dtype, p)
-                    run.name = f"mlip md {index}"
-                    md_runs[i].append(run)
+            for first in range(0, len(mine), per_batch):
+                group = mine[first : first + per_batch]
+                runs = [
+                    {
+                        "compound": pairs[i][0].compound,
+                        "run_index": index,
+                        "seed": seed,
+                        "supercell": phonons[i].output.supercell,
+                    }
+                    for i in group
+                    for index, seed in enumerate(p.md_seeds())
+                ]
+                batch = BatchedMDMaker(
+                    model=model, parameters=p.md, dtype=p.md_dtype, device=self.device, protocol=p
+                ).make(runs)
+                batch.name = f"mlip batched md {model}"
+                # a compound whose phonon job failed is listed as missing; the others run
+                batch.config.on_missing_references = OnMissing.NONE
+                batches.append(batch)
+                for i in group:
+                    for index in range(n_runs):
+                        run = md_run_document(
+                            batch.output, pairs[i][0].compound, index, p.md_dtype, p
+                        )
+                        run.name = f"mlip md {index}"
+                        md_runs[i].append(run)
         return batches, md_runs
 
     def _one(
