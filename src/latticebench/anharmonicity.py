@@ -13,7 +13,7 @@ import numpy as np
 
 from latticebench.analysis import (
     SigmaAccumulator,
-    harmonic_forces,
+    force_constants_matrix,
     minimum_image_displacements,
     mode_frequencies_and_vectors,
 )
@@ -58,6 +58,7 @@ class SigmaReference:
                 f"({n}, {n}, 3, 3) for {n} reference positions"
             )
         self._modes: tuple[np.ndarray, np.ndarray] | None = None
+        self._matrix: np.ndarray | None = None
 
     @property
     def modes(self) -> tuple[np.ndarray, np.ndarray]:
@@ -90,9 +91,17 @@ class SigmaReference:
         )
 
     def harmonic_forces(self, positions: np.ndarray) -> np.ndarray:
-        """Harmonic forces -Φu for frames at ``positions`` (n, N, 3) Å; eV/Å, same shape."""
+        """Harmonic forces -Φu for frames at ``positions`` (n, N, 3) Å; eV/Å, same shape.
+
+        Φ is reshaped to its (3N, 3N) matrix once per reference, not once per chunk (a copy of
+        7 MB and a finiteness check for the 320-atom supercell).
+        """
         displacements = minimum_image_displacements(positions, self.positions, self.cell)
-        return harmonic_forces(displacements, self.force_constants)
+        if self._matrix is None:
+            self._matrix = force_constants_matrix(self.force_constants)
+        n = self._matrix.shape[0]
+        flat = displacements.reshape(-1, n)
+        return -(flat @ self._matrix.T).reshape(displacements.shape)
 
 
 def strided(

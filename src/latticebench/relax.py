@@ -12,6 +12,7 @@ from ase.constraints import FixSymmetry
 from ase.filters import FrechetCellFilter
 from ase.optimize import BFGS, FIRE, LBFGS
 from ase.units import GPa
+from threadpoolctl import threadpool_limits
 
 __all__ = ["RelaxResult", "relax_atoms", "space_group_number"]
 
@@ -108,7 +109,13 @@ def relax_atoms(
     work.set_constraint(FixSymmetry(work, symprec=symprec))
     target = FrechetCellFilter(work) if relax_cell else work
     opt = _OPTIMIZERS[optimizer](target, logfile=None)
-    converged = bool(opt.run(fmax=fmax, steps=max_steps))
+    # The optimizer's and the cell filter's linear algebra is on tiny matrices (3×3 logm/expm,
+    # a (3N+9)² Hessian); multi-threaded OpenBLAS there only fights torch's OpenMP threads for
+    # the cores (measured: a 3×3 expm_frechet takes 0.1 ms alone, 5-10 ms right after a torch
+    # call). One BLAS thread cut the relax's non-model time 3.5× (benchmarks/RESULTS.md);
+    # torch's own threads (libgomp) are not affected.
+    with threadpool_limits(limits=1, user_api="blas"):
+        converged = bool(opt.run(fmax=fmax, steps=max_steps))
     forces = work.get_forces()
     energy = float(work.get_potential_energy())
     stress = np.asarray(work.get_stress(voigt=True), dtype=float) / GPa
