@@ -72,6 +72,15 @@ def test_plan_chunks_hand_computed(costs, budget, expected):
     assert batching.plan_chunks(costs, budget) == expected
 
 
+def test_chunk_end_scans_from_start():
+    costs = [3, 1, 2, 2, 5, 1]
+    assert batching.chunk_end(costs, 0, 4) == 2
+    assert batching.chunk_end(costs, 1, 4) == 3  # 1 + 2; adding the next 2 would make 5
+    assert batching.chunk_end(costs, 4, 4) == 5  # over the budget alone
+    assert batching.chunk_end(costs, 5, 4) == 6
+    assert batching.chunk_end(costs, 0, 100) == 6
+
+
 def test_plan_chunks_rejects_a_non_positive_budget():
     with pytest.raises(ValueError, match="budget"):
         batching.plan_chunks([1.0], 0)

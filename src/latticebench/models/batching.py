@@ -17,10 +17,17 @@ The budget (:func:`memory_budget`) is ``batch_memory_gb`` from the settings
 * CUDA: half of what the device has free (``torch.cuda.mem_get_info``) plus what torch's
   caching allocator holds unused;
 * CPU: half of the available RAM (``MemAvailable`` of ``/proc/meminfo``), capped at
-  :data:`CPU_BUDGET_CAP_BYTES` = 0.5 GB. Batching buys no speed on CPU for the 320-atom
-  supercells of the benchmark (measured with ``benchmarks/bench_batching.py``), only memory;
-  small cells (a 40-atom unit cell, about 30 MB) still share forward passes, which does speed
-  them up.
+  :data:`CPU_BUDGET_CAP_BYTES` = 0.5 GB, which holds one 320-atom Cs2AgBiBr6 supercell of
+  CHGNet or of a 64-channel float64 MACE (estimated 0.29 and 0.26 GB) and three in float32.
+
+Why the CPU cap: on CPU, batching large cells buys no speed, only memory. With
+``benchmarks/bench_batching.py --batch-size 8 --threads 1`` (2 shared cores), the time one
+at a time divided by the time 8 per pass was 0.3-1.2 for 320-atom supercells (CHGNet, MACE-64
+float32 and float64, rescoring and phonons; noise of the shared machine included; above 1
+would mean batching is faster), while the peak memory grew from 0.14-0.34 GB to 1.0-2.4 GB
+for 8 per pass. Small cells do gain: 40-atom cells 8 per pass took
+41 instead of 59 ms each with CHGNet, 43 instead of 60 ms with MACE-64 float32 (float64: no
+change); at about 30-35 MB each, a dozen of them share a pass within the cap.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ __all__ = [
     "CPU_BUDGET_CAP_BYTES",
     "CudaPeakMemory",
     "available_memory",
+    "chunk_end",
     "count_edges",
     "default_budget",
     "edge_counts",
@@ -203,12 +211,41 @@ def fixed_chunks(n_structures: int, batch_size: int) -> list[tuple[int, int]]:
     ]
 
 
+def chunk_end(costs: Sequence[float] | np.ndarray, start: int, budget: float) -> int:
+    """End of the chunk that begins at ``start``: as many structures as fit in ``budget``.
+
+    Parameters
+    ----------
+    costs : sequence of float
+        Memory estimate of each structure (bytes, or any unit ``budget`` shares), shape
+        (n_structures,).
+    start : int
+        First structure of the chunk, ``0 <= start < n_structures``.
+    budget : float
+        What one forward pass may use, > 0, in the unit of ``costs``.
+
+    Returns
+    -------
+    int
+        ``stop`` > ``start``: structures ``start:stop`` sum to at most ``budget``, or
+        ``stop = start + 1`` when structure ``start`` alone exceeds it.
+    """
+    if budget <= 0:
+        raise ValueError(f"budget must be positive, got {budget}")
+    total = float(costs[start])
+    stop = start + 1
+    while stop < len(costs) and total + float(costs[stop]) <= budget:
+        total += float(costs[stop])
+        stop += 1
+    return stop
+
+
 def plan_chunks(costs: Sequence[float] | np.ndarray, budget: float) -> list[tuple[int, int]]:
     """Group consecutive structures into as few chunks as the budget allows.
 
     Each chunk takes structures in order while the sum of their costs stays within
-    ``budget``; a structure that alone costs more than ``budget`` gets a chunk of its own
-    (it still runs; :func:`oversized` tells which ones).
+    ``budget`` (:func:`chunk_end`); a structure that alone costs more than ``budget`` gets a
+    chunk of its own (it still runs; :func:`oversized` tells which ones).
 
     Parameters
     ----------
@@ -226,14 +263,11 @@ def plan_chunks(costs: Sequence[float] | np.ndarray, budget: float) -> list[tupl
     if budget <= 0:
         raise ValueError(f"budget must be positive, got {budget}")
     chunks: list[tuple[int, int]] = []
-    start, total = 0, 0.0
-    for index, cost in enumerate(np.asarray(costs, dtype=float)):
-        if index > start and total + cost > budget:
-            chunks.append((start, index))
-            start, total = index, 0.0
-        total += cost
-    if len(costs):
-        chunks.append((start, len(costs)))
+    start = 0
+    while start < len(costs):
+        stop = chunk_end(costs, start, budget)
+        chunks.append((start, stop))
+        start = stop
     return chunks
 
 

@@ -114,8 +114,7 @@ class LoadedModel(ABC):
         start = 0
         while start < len(structures):
             per_edge = self._measured_bytes_per_edge() or self.bytes_per_edge
-            _, stop = batching.plan_chunks(edges[start:] * per_edge, budget)[0]
-            stop += start
+            stop = batching.chunk_end(edges, start, budget / per_edge)
             if meter is not None:
                 meter.start()
             yield start, stop
