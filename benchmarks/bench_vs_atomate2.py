@@ -2,7 +2,7 @@
 
 Both sides compute the harmonic phonons of Cs2AgBiBr6 (40-atom Fm-3m cell, 2×2×2 supercell of
 320 atoms, 0.01 Å, phonopy's 5 symmetry-reduced displaced supercells) with the same model, and
-both run with jobflow's ``run_locally`` on the same embedded store
+both run with jobflow's ``run_locally`` on the same kind of store, the embedded one
 (:func:`latticebench.stores.get_job_store` with ``LATTICEBENCH_DATA_DIR`` pointed at a temporary
 folder):
 
@@ -30,6 +30,10 @@ model package, jobflow, phonopy, the side's own modules) are imported in the chi
 clock starts, as a long-lived worker would have them; everything from the flow's first job to
 the last output written to the store, model loading included, is timed as one ``run_locally``
 call. With ``--repeat N`` the sides alternate in order and the best time of each is kept.
+Each run starts on a new, empty embedded store: the MontyDB (SQLite) store has no indexes, so
+every write and reference lookup scans the collection and gets slower as earlier runs fill it,
+which would penalise whichever side runs later (``--shared-store`` keeps one store for all runs
+to show that effect).
 
 Threads: every run uses ``--threads`` torch/OpenMP/BLAS threads (default 1). On a shared
 machine with few cores, torch's default (one thread per core) makes a force evaluation 5-15×
@@ -336,9 +340,16 @@ def _atomate2_products(doc: dict, folder: Path) -> list[str]:
 
 
 def run_side(
-    side: str, case: ModelCase, work: str, profile: bool, socket: bool = False, threads: int = 1
+    side: str,
+    case: ModelCase,
+    work: str,
+    data_dir: str,
+    profile: bool = False,
+    socket: bool = False,
+    threads: int = 1,
 ) -> dict[str, Any]:
     """One side's phonon run in this (fresh) process: time it, then read its results back."""
+    os.environ["LATTICEBENCH_DATA_DIR"] = data_dir  # read by get_settings(), not yet called
     _quiet()
     _import_common(case, side)
     if threads > 0:
@@ -494,7 +505,12 @@ def compare(case: ModelCase, args: argparse.Namespace, work: str) -> dict[str, A
     for repetition in range(args.repeat):
         order = ("atomate2", "ours") if repetition % 2 == 0 else ("ours", "atomate2")
         for side in order:
-            result = in_fresh_process(side, case, work, args.profile, args.socket, args.threads)
+            data_dir = Path(work) / (
+                "data" if args.shared_store else f"data-{case.label}-{side}-{repetition}"
+            )
+            result = in_fresh_process(
+                side, case, work, str(data_dir), args.profile, args.socket, args.threads
+            )
             print(f"  {case.label:14s} {side:9s} run {repetition + 1}: {result['wall_s']:7.2f} s")
             if side not in best or result["wall_s"] < best[side]["wall_s"]:
                 best[side] = result
@@ -610,12 +626,16 @@ def main() -> None:
         help="atomate2 with socket=True (all displacements in one static job; not its default)",
     )
     parser.add_argument(
+        "--shared-store",
+        action="store_true",
+        help="one embedded store for all runs (default: a new, empty one per run)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="print cProfile's top entries of each run"
     )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-vs-atomate2-") as tmp:
-        os.environ["LATTICEBENCH_DATA_DIR"] = str(Path(tmp) / "data")  # one shared store
         if args.threads > 0:  # inherited by the spawned runs before they import numpy/torch
             for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
                 os.environ[variable] = str(args.threads)
@@ -638,7 +658,13 @@ def main() -> None:
 
         print(
             f"{COMPOUND}: 40-atom Fm-3m cell, {'x'.join(map(str, SUPERCELL))} supercell, "
-            f"{DISPLACEMENT_A} Å; one embedded store; every run in a fresh process; "
+            f"{DISPLACEMENT_A} Å; every run in a fresh process, on "
+            + (
+                "one embedded store shared by all runs"
+                if args.shared_store
+                else "a new embedded store"
+            )
+            + "; "
             f"threads: {args.threads or 'library defaults'}"
             + ("; atomate2 socket=True" if args.socket else "")
         )
