@@ -145,3 +145,22 @@ def test_supercell_keeps_site_labels_in_phonopy_order(cell):
     expected = {"Cs": "A", "Ag": "B", "Bi": "B'", "Br": "X"}
     assert all(expected[s] == lab for s, lab in zip(symbols, labels, strict=True))
     np.testing.assert_allclose(supercell.lattice.matrix, 2 * cell.lattice.matrix)
+
+
+def test_rebuilding_without_symmetry_expands_compact_force_constants_identically():
+    """The σ^A job skips phonopy's symmetry search: compact → full Φ must not change."""
+    from latticebench.structures import build_double_perovskite
+
+    structure = build_double_perovskite("Cs2NaInCl6")
+    template = phonons.make_phonopy(structure, (2, 2, 2))
+    compact = np.random.default_rng(1).normal(
+        size=(len(template.primitive), len(template.supercell), 3, 3)
+    )
+    args = (structure, template.supercell_matrix, template.primitive_matrix, compact)
+    with_symmetry = phonons.phonopy_with_force_constants(*args)
+    without = phonons.phonopy_with_force_constants(*args, with_symmetry=False)
+    full = phonons.full_force_constants(without)
+    np.testing.assert_array_equal(full, phonons.full_force_constants(with_symmetry))
+    np.testing.assert_array_equal(without.supercell.masses, with_symmetry.supercell.masses)
+    # each row of the full matrix is a lattice translate of a compact row: a real expansion
+    assert not np.allclose(full[1], full[0])

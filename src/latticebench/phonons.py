@@ -45,6 +45,7 @@ def make_phonopy(
     *,
     primitive_matrix: str | np.ndarray | None = "auto",
     symprec: float = 1e-5,
+    with_symmetry: bool = True,
 ) -> Phonopy:
     """A phonopy object for a unit cell and supercell.
 
@@ -58,6 +59,11 @@ def make_phonopy(
         Primitive cell for band structures and the compact force-constant format.
     symprec : float
         Symmetry tolerance in Å.
+    with_symmetry : bool
+        Search the space group and the supercell's atom permutations (needed to generate
+        displacements, symmetrise Φ and reduce q-point meshes; about 0.6 s for 320 atoms).
+        Without it phonopy still maps primitive and supercell atoms by lattice translations,
+        which is all that expanding compact Φ to full Φ needs.
 
     Returns
     -------
@@ -79,6 +85,7 @@ def make_phonopy(
             supercell_matrix=matrix,
             primitive_matrix=primitive_matrix,
             symprec=symprec,
+            is_symmetry=with_symmetry,
             log_level=0,
         )
 
@@ -172,6 +179,8 @@ def phonopy_with_force_constants(
     supercell_matrix: Sequence[Sequence[int]],
     primitive_matrix: Sequence[Sequence[float]],
     force_constants: np.ndarray,
+    *,
+    with_symmetry: bool = True,
 ) -> Phonopy:
     """Rebuild a phonopy object from stored cells and (compact or full) force constants.
 
@@ -183,13 +192,18 @@ def phonopy_with_force_constants(
     primitive_matrix : (3, 3) floats
     force_constants : np.ndarray
         (n_primitive, N, 3, 3) compact or (N, N, 3, 3) full, eV/Å².
+    with_symmetry : bool
+        See :func:`make_phonopy`; False when only Φ (compact → full) and masses are needed.
 
     Returns
     -------
     phonopy.Phonopy
     """
     phonon = make_phonopy(
-        structure, supercell_matrix, primitive_matrix=np.asarray(primitive_matrix)
+        structure,
+        supercell_matrix,
+        primitive_matrix=np.asarray(primitive_matrix),
+        with_symmetry=with_symmetry,
     )
     fc = np.asarray(force_constants, dtype=float)
     n_super = len(phonon.supercell)

@@ -37,6 +37,7 @@ def reference_from_phonons(phonon: PhononDoc) -> SigmaReference:
         phonon.supercell_matrix,
         phonon.primitive_matrix,
         np.asarray(phonon.force_constants, dtype=float),
+        with_symmetry=False,  # only Φ compact → full and the masses are needed here
     )
     supercell = phonon.supercell
     labels = {"element": [site.specie.symbol for site in supercell]}
