@@ -280,3 +280,14 @@ def test_cuda_measures_bytes_per_edge(tiny_mace_path):
     assert measured is not None and measured > 0
     for expected, forces in zip(reference.forces, batched.forces, strict=True):
         np.testing.assert_allclose(forces, expected, rtol=0, atol=1e-10)
+
+
+def test_large_cells_on_the_cpu_default_budget_run_alone_without_a_warning(caplog, monkeypatch):
+    """On the CPU with the default budget, one 320-atom cell per pass is the plan, not a problem."""
+    monkeypatch.setattr(batching, "available_memory", lambda device: int(0.06e9))  # budget 0.03 GB
+    model = FakeModel()
+    structures = [simple_cubic((2, 2, 2))] * 2
+    with caplog.at_level(logging.INFO):
+        assert list(model.chunks(structures)) == [(0, 1), (1, 2)]
+    levels = [r.levelno for r in caplog.records if "batch memory budget" in r.getMessage()]
+    assert levels == [logging.INFO]

@@ -13,6 +13,7 @@ from ase.calculators.calculator import Calculator
 
 from latticebench.models import batching
 from latticebench.models.record import ModelRecord
+from latticebench.settings import get_settings
 
 __all__ = ["LoadedModel", "Predictions"]
 
@@ -104,7 +105,11 @@ class LoadedModel(ABC):
         per_edge = self._measured_bytes_per_edge() or self.bytes_per_edge
         too_large = batching.oversized(edges * per_edge, budget)
         if too_large.size:
-            logger.warning(
+            # on the CPU with the default budget, one large cell per pass is the plan (batching
+            # them buys no speed there); otherwise the user's or the GPU's budget is too small
+            default_cpu = device == "cpu" and get_settings().batch_memory_gb is None
+            logger.log(
+                logging.INFO if default_cpu else logging.WARNING,
                 "%d structure(s) need more than the batch memory budget of %.3g GB on their "
                 "own (largest: %.3g GB); each runs alone",
                 too_large.size,
