@@ -1,4 +1,4 @@
-"""Shared pieces of the torch-sim backend tests: harmonic systems and an ASE harmonic calculator."""
+"""Shared pieces of the torch-sim backend tests: harmonic crystals (the project's spring Φ)."""
 
 from __future__ import annotations
 
@@ -6,47 +6,16 @@ import numpy as np
 import pytest
 from ase import Atoms
 from ase.build import bulk
-from ase.calculators.calculator import Calculator, all_changes
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from tests.references.helpers import spring_force_constants
 
 pytest.importorskip("torch_sim", reason="the torch-sim backend needs the 'gpu' extra")
 
 
-def spring_force_constants(atoms: Atoms, k_eV_per_A2: float = 1.5, cutoff: float = 3.2):
-    """Φ (3N, 3N) of central springs between neighbours closer than ``cutoff`` (Å).
-
-    Symmetric, positive semi-definite, acoustic sum rule exact: a physical harmonic crystal.
-    """
-    from ase.neighborlist import neighbor_list
-
-    n = len(atoms)
-    phi = np.zeros((n, 3, n, 3))
-    first, second, vectors = neighbor_list("ijD", atoms, cutoff)
-    for i, j, d in zip(first, second, vectors, strict=True):
-        block = k_eV_per_A2 * np.outer(d, d) / np.dot(d, d)
-        phi[i, :, j, :] -= block
-        phi[i, :, i, :] += block
-    return phi.reshape(3 * n, 3 * n)
-
-
-class HarmonicCalculator(Calculator):
-    """ASE calculator of E = ½ uᵀΦu, F = −Φu (u: minimum-image displacement from R⁰)."""
-
-    implemented_properties = ("energy", "forces")
-
-    def __init__(self, reference: Atoms, phi: np.ndarray) -> None:
-        super().__init__()
-        self.r0 = reference.get_positions()
-        self.cell = reference.cell.array
-        self.phi = phi
-
-    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
-        super().calculate(atoms, properties, system_changes)
-        fractional = np.linalg.solve(self.cell.T, (self.atoms.positions - self.r0).T).T
-        u = ((fractional - np.round(fractional)) @ self.cell).reshape(-1)
-        self.results = {
-            "energy": 0.5 * u @ self.phi @ u,
-            "forces": -(self.phi @ u).reshape(-1, 3),
-        }
+def springs(atoms: Atoms, k: float, cutoff: float) -> np.ndarray:
+    """Full Φ (N, N, 3, 3) eV/Å² of central springs k (eV/Å²) between atoms within cutoff (Å)."""
+    return spring_force_constants(AseAtomsAdaptor.get_structure(atoms), k=k, cutoff=cutoff)
 
 
 HARMONIC_CRYSTALS = (
@@ -60,8 +29,5 @@ HARMONIC_CRYSTALS = (
 
 @pytest.fixture
 def harmonic_systems() -> list[tuple[Atoms, np.ndarray]]:
-    """Three harmonic crystals of different sizes, elements and stiffness: (atoms, Φ (3N, 3N))."""
-    return [
-        (atoms.copy(), spring_force_constants(atoms, k, cutoff))
-        for atoms, k, cutoff in HARMONIC_CRYSTALS
-    ]
+    """Three harmonic crystals of different sizes, elements and stiffness: (atoms, Φ (N,N,3,3))."""
+    return [(atoms.copy(), springs(atoms, k, cutoff)) for atoms, k, cutoff in HARMONIC_CRYSTALS]

@@ -9,7 +9,7 @@ from scipy import stats
 from latticebench.anharmonicity import SigmaReference, accumulate_sigma
 from latticebench.md import HealthLimits, MDParameters, MDRun, TrajectoryReader, read_checkpoint
 from latticebench.torchsim import BatchedMDRun, BatchEntry, HarmonicModel, HarmonicReference
-from tests.torchsim.conftest import HarmonicCalculator
+from tests.jobs.harmonic import HarmonicCalculator
 
 FIELDS = ["step", "positions", "forces", "temperature", "potential_energy", "kinetic_energy"]
 
@@ -41,7 +41,8 @@ def _model(systems, **kwargs):
 
 def _solo(atoms, phi, directory, parameters):
     """The ASE engine's run of one system alone."""
-    status = MDRun(directory, atoms, parameters).run(HarmonicCalculator(atoms, phi))
+    calculator = HarmonicCalculator(phi, atoms.get_positions(), atoms.cell.array)
+    status = MDRun(directory, atoms, parameters).run(calculator)
     return status, TrajectoryReader(directory).read(FIELDS)
 
 
@@ -81,7 +82,9 @@ def test_a_paused_batch_resumes_exactly_and_the_ase_engine_can_finish_it(
 
     # the first system continues in the ASE engine, the others in a new batch
     atoms, phi = harmonic_systems[0]
-    MDRun.open(entries[0].directory).run(HarmonicCalculator(atoms, phi))
+    MDRun.open(entries[0].directory).run(
+        HarmonicCalculator(phi, atoms.get_positions(), atoms.cell.array)
+    )
     resumed = BatchedMDRun(entries[1:]).run(_model(harmonic_systems[1:]))
     assert {s.state for s in resumed.values()} == {"completed"}
 
@@ -95,11 +98,10 @@ def test_sigma_of_a_batched_harmonic_run_vanishes(harmonic_systems, tmp_path):
     BatchedMDRun(entries).run(_model(harmonic_systems))
 
     for entry, (atoms, phi) in zip(entries, harmonic_systems, strict=True):
-        n = len(atoms)
         reference = SigmaReference(
             positions=atoms.get_positions(),
             cell=atoms.cell.array,
-            force_constants=phi.reshape(n, 3, n, 3).transpose(0, 2, 1, 3),
+            force_constants=phi,
             masses=atoms.get_masses(),
             labels={"element": atoms.get_chemical_symbols()},
         )
@@ -119,11 +121,10 @@ def test_sigma_check_detects_systems_swapped_in_the_fan_out(harmonic_systems, tm
     entries = _entries(harmonic_systems[:1], tmp_path, production_steps=40)
     BatchedMDRun(entries).run(_model(harmonic_systems[:1]))
     atoms, phi = harmonic_systems[0]
-    n = len(atoms)
     wrong = SigmaReference(
         positions=atoms.get_positions(),
         cell=atoms.cell.array,
-        force_constants=(0.5 * phi).reshape(n, 3, n, 3).transpose(0, 2, 1, 3),
+        force_constants=0.5 * phi,
         masses=atoms.get_masses(),
         labels={"element": atoms.get_chemical_symbols()},
     )
@@ -142,10 +143,10 @@ def test_batched_nvt_samples_the_canonical_temperature_distribution(tmp_path):
     from ase import units
     from ase.build import bulk
 
-    from tests.torchsim.conftest import spring_force_constants
+    from tests.torchsim.conftest import springs
 
     base = bulk("Si", "diamond", a=5.43, cubic=True)
-    systems = [(base.copy(), spring_force_constants(base, 1.0 + 0.25 * i, 4.0)) for i in range(12)]
+    systems = [(base.copy(), springs(base, 1.0 + 0.25 * i, 4.0)) for i in range(12)]
     entries = [
         BatchEntry(
             f"si-{i}",

@@ -103,15 +103,19 @@ def test_harmonic_model_forces_and_errors():
     n = len(atoms)
     rng = np.random.default_rng(0)
     a = rng.normal(size=(3 * n, 3 * n))
-    phi = a @ a.T
+    matrix = a @ a.T
+    phi = matrix.reshape(n, 3, n, 3).transpose(0, 2, 1, 3)  # the project's (N, N, 3, 3) layout
     model = HarmonicModel([HarmonicReference(atoms.get_positions(), atoms.cell.array, phi)])
     moved = atoms.copy()
     u = rng.normal(scale=0.05, size=(n, 3))
     moved.positions += u + atoms.cell.array[0]  # one lattice vector away: same displacement
     result = predict_batched(model, [moved])
-    np.testing.assert_allclose(result.forces[0], -(phi @ u.ravel()).reshape(n, 3), atol=1e-12)
-    assert result.energies[0] == pytest.approx(0.5 * u.ravel() @ phi @ u.ravel(), rel=1e-12)
+    np.testing.assert_allclose(result.forces[0], -(matrix @ u.ravel()).reshape(n, 3), atol=1e-12)
+    assert result.energies[0] == pytest.approx(0.5 * u.ravel() @ matrix @ u.ravel(), rel=1e-12)
+    unsymmetric = a.reshape(n, 3, n, 3).transpose(0, 2, 1, 3)
     with pytest.raises(ValueError, match="not symmetric"):
-        HarmonicModel([HarmonicReference(atoms.get_positions(), atoms.cell.array, a)])
-    with pytest.raises(ValueError, match="do not fit"):
-        HarmonicModel([HarmonicReference(atoms.get_positions(), atoms.cell.array, phi[:3, :3])])
+        HarmonicModel([HarmonicReference(atoms.get_positions(), atoms.cell.array, unsymmetric)])
+    with pytest.raises(ValueError, match="do not fit 4 atoms"):
+        HarmonicModel([HarmonicReference(atoms.get_positions(), atoms.cell.array, phi[:2, :2])])
+    with pytest.raises(ValueError, match="reference 0: force_constants must be 4-D"):
+        HarmonicModel([HarmonicReference(atoms.get_positions(), atoms.cell.array, matrix)])

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch_sim.models.interface import ModelInterface
 
+from latticebench.analysis import force_constants_matrix
 from latticebench.models.mace_backend import preserve_torch_default_dtype
 
 if TYPE_CHECKING:
@@ -85,17 +86,13 @@ class HarmonicReference:
     cell : np.ndarray
         Lattice vectors as rows in Å, shape (3, 3).
     force_constants : np.ndarray
-        Φ in eV/Å², shape (N, 3, N, 3) or (3N, 3N), symmetric.
+        Full Φ in eV/Å², shape (N, N, 3, 3) (phonopy's layout, as everywhere in latticebench),
+        symmetric.
     """
 
     positions: np.ndarray
     cell: np.ndarray
     force_constants: np.ndarray
-
-    def matrix(self) -> np.ndarray:
-        """Φ as a (3N, 3N) matrix."""
-        n = 3 * len(self.positions)
-        return np.asarray(self.force_constants, dtype=float).reshape(n, n)
 
 
 class HarmonicModel(ModelInterface):
@@ -139,12 +136,15 @@ class HarmonicModel(ModelInterface):
         self._references: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
         for index, reference in enumerate(references):
             n = len(reference.positions)
-            phi = np.asarray(reference.force_constants, dtype=float)
-            if phi.size != (3 * n) ** 2:
+            try:
+                phi = force_constants_matrix(reference.force_constants)
+            except ValueError as exc:
+                raise ValueError(f"reference {index}: {exc}") from exc
+            if phi.shape != (3 * n, 3 * n):
                 raise ValueError(
-                    f"reference {index}: force constants of shape {phi.shape} do not fit {n} atoms"
+                    f"reference {index}: force constants for {phi.shape[0] // 3} atoms do not "
+                    f"fit {n} atoms"
                 )
-            phi = reference.matrix()
             if not np.allclose(phi, phi.T, rtol=0, atol=1e-10 * max(1.0, np.abs(phi).max())):
                 raise ValueError(f"reference {index}: force constants are not symmetric")
             r0, cell, matrix = (
