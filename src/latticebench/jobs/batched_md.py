@@ -25,12 +25,11 @@ from jobflow import CURRENT_JOB, Maker, Response, job
 from pymatgen.core import Structure
 
 from latticebench.jobs.common import structure_to_atoms
-from latticebench.jobs.md import md_document
+from latticebench.jobs.md import md_document, md_run_directory
 from latticebench.md import MDParameters, MDStatus, read_checkpoint, read_status
 from latticebench.models import ModelRecord, detect_device, load_model
 from latticebench.protocol import Protocol
 from latticebench.schemas.md import MDDoc
-from latticebench.settings import get_settings
 
 __all__ = ["BatchedMDMaker", "batched_run_key", "md_run_document"]
 
@@ -110,7 +109,7 @@ class BatchedMDMaker(Maker):
         device = detect_device(self.device)
         loaded = load_model(self.model, dtype=self.dtype, device=device)
         model = torchsim_model(loaded)
-        root = _runs_root()
+        root = md_run_directory("batched")  # stable across reruns: the job uuid survives
         summaries: dict[str, dict[str, Any]] = {}
         entries: list[BatchEntry] = []
         for run in runs:
@@ -180,14 +179,6 @@ class BatchedMDMaker(Maker):
                 half = len(group) // 2
                 pending[:0] = [group[:half], group[half:]]
         return statuses
-
-
-def _runs_root() -> Path:
-    """Directory of this job's runs: stable across reruns (the job uuid survives them)."""
-    current = CURRENT_JOB.job
-    if current is None:
-        return Path.cwd() / "batched-md"
-    return get_settings().runs_dir / "md" / f"{current.uuid}-batched"
 
 
 @job(data=["series"])

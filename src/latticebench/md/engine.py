@@ -73,7 +73,7 @@ if TYPE_CHECKING:
     from ase import Atoms
     from ase.calculators.calculator import BaseCalculator
 
-__all__ = ["MDRun", "RunProgress", "TrajectoryReader"]
+__all__ = ["MDRun", "RunProgress", "TrajectoryReader", "check_health", "record_frame"]
 
 logger = logging.getLogger(__name__)
 
@@ -277,7 +277,7 @@ class MDRun:
         buffer = ChunkBuffer(len(atoms))
 
         forces = atoms.get_forces(md=True)
-        issue = _check_health(atoms, forces, progress.step, parameters, check_distance=True)
+        issue = check_health(atoms, forces, progress.step, parameters, check_distance=True)
         steps_done = 0
         while (
             issue is None
@@ -289,7 +289,7 @@ class MDRun:
             progress.time_fs += parameters.timestep_fs
             steps_done += 1
             step = progress.step
-            issue = _check_health(
+            issue = check_health(
                 atoms,
                 forces,
                 step,
@@ -377,24 +377,14 @@ class MDRun:
         buffer: ChunkBuffer, atoms: Atoms, forces: np.ndarray, progress: RunProgress
     ) -> HealthIssue | None:
         """Append the current state as a production frame (or report a non-finite energy)."""
-        energy = float(atoms.get_potential_energy())
-        if not np.isfinite(energy):
-            return HealthIssue(
-                kind="non_finite_forces",
-                step=progress.step,
-                message=f"non-finite potential energy ({energy}) at step {progress.step}",
-            )
-        kinetic = float(atoms.get_kinetic_energy())
-        buffer.append(
-            step=progress.step,
-            time_fs=progress.time_fs,
-            positions=atoms.get_positions(),
-            forces=forces,
-            potential_energy=energy,
-            kinetic_energy=kinetic,
-            temperature=kinetic_temperature(kinetic, len(atoms)),
+        return record_frame(
+            buffer,
+            progress,
+            atoms.get_positions(),
+            forces,
+            float(atoms.get_potential_energy()),
+            float(atoms.get_kinetic_energy()),
         )
-        return None
 
     def _commit_atoms(
         self,
@@ -534,6 +524,51 @@ class MDRun:
             )
 
 
+def record_frame(
+    buffer: ChunkBuffer,
+    progress: RunProgress,
+    positions: np.ndarray,
+    forces: np.ndarray,
+    potential_energy: float,
+    kinetic_energy: float,
+) -> HealthIssue | None:
+    """Append the state at ``progress.step`` as a production frame, unless its energy is bad.
+
+    Parameters
+    ----------
+    buffer : ChunkBuffer
+        Frames waiting for the next checkpoint.
+    progress : RunProgress
+        Supplies the step and time (fs).
+    positions, forces : np.ndarray
+        Shape (N, 3): Å and eV/Å.
+    potential_energy, kinetic_energy : float
+        eV.
+
+    Returns
+    -------
+    HealthIssue or None
+        A ``"non_finite_forces"`` issue when the potential energy is NaN or infinite (nothing
+        is appended), else None.
+    """
+    if not np.isfinite(potential_energy):
+        return HealthIssue(
+            kind="non_finite_forces",
+            step=progress.step,
+            message=f"non-finite potential energy ({potential_energy}) at step {progress.step}",
+        )
+    buffer.append(
+        step=progress.step,
+        time_fs=progress.time_fs,
+        positions=positions,
+        forces=forces,
+        potential_energy=potential_energy,
+        kinetic_energy=kinetic_energy,
+        temperature=kinetic_temperature(kinetic_energy, len(positions)),
+    )
+    return None
+
+
 def _check_atoms(atoms: Atoms) -> None:
     """Reject structures the engine cannot integrate."""
     if len(atoms) < 2:
@@ -550,7 +585,7 @@ def _check_atoms(atoms: Atoms) -> None:
         raise ValueError("atoms have non-finite positions")
 
 
-def _check_health(
+def check_health(
     atoms: Atoms,
     forces: np.ndarray,
     step: int,
@@ -558,7 +593,24 @@ def _check_health(
     *,
     check_distance: bool,
 ) -> HealthIssue | None:
-    """Run the per-step checks (forces, temperature) and, when asked, the closest-pair check."""
+    """Run the per-step checks (forces, temperature) and, when asked, the closest-pair check.
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        Positions and momenta at ``step``.
+    forces : np.ndarray, shape (N, 3)
+        Forces at ``step`` (eV/Å).
+    step : int
+    parameters : MDParameters
+        Target temperature and health limits.
+    check_distance : bool
+        Also run the (neighbour-list) closest-pair check.
+
+    Returns
+    -------
+    HealthIssue or None
+    """
     issue = check_forces(forces, step)
     if issue is None:
         temperature = kinetic_temperature(float(atoms.get_kinetic_energy()), len(atoms))

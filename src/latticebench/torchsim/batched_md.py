@@ -32,7 +32,7 @@ from ase import Atoms, units
 
 from latticebench.md.checkpoint import Checkpoint
 from latticebench.md.dynamics import kinetic_temperature, rng_from_state
-from latticebench.md.engine import MDRun, RunProgress
+from latticebench.md.engine import MDRun, RunProgress, check_health, record_frame
 from latticebench.md.health import HealthIssue, check_forces, check_min_distance, check_temperature
 from latticebench.md.parameters import MDParameters
 from latticebench.md.status import MDStatus
@@ -378,25 +378,19 @@ class BatchedMDRun:
         self, batch: _Batch, statuses: dict[str, MDStatus], started: float
     ) -> list[_System]:
         """Health of the starting states (as the ASE engine checks before its first step)."""
-        kinetic = self._kinetic_energies(batch)
         forces = batch.forces.cpu().numpy()
         bounds = batch.bounds()
         restarted = []
         for i, system in enumerate(batch.systems):
-            n = len(system.masses)
-            step = system.progress.step
-            issue = check_forces(forces[bounds[i] : bounds[i + 1]], step)
-            if issue is None:
-                issue = check_temperature(
-                    kinetic_temperature(float(kinetic[i]), n),
-                    system.parameters.temperature_K,
-                    system.parameters.health,
-                    step,
-                )
-            if issue is None:
-                issue = check_min_distance(
-                    system.atoms_at(system.positions), system.parameters.health, step
-                )
+            atoms = system.atoms_at(system.positions)
+            atoms.set_momenta(system.momenta, apply_constraint=False)
+            issue = check_health(
+                atoms,
+                forces[bounds[i] : bounds[i + 1]],
+                system.progress.step,
+                system.parameters,
+                check_distance=True,
+            )
             if issue is not None:
                 restarted += self._on_issue(system, issue, statuses, started)
         return restarted
@@ -440,7 +434,6 @@ class BatchedMDRun:
                 issue = self._record(
                     system,
                     step,
-                    temperature,
                     float(kinetic[i]),
                     positions[mine],
                     forces[mine],
@@ -469,7 +462,6 @@ class BatchedMDRun:
     def _record(
         system: _System,
         step: int,
-        temperature: float,
         kinetic: float,
         positions: np.ndarray,
         forces: np.ndarray,
@@ -483,22 +475,7 @@ class BatchedMDRun:
                 return issue
         if not p.is_recorded(step):
             return None
-        if not np.isfinite(energy):
-            return HealthIssue(
-                kind="non_finite_forces",
-                step=step,
-                message=f"non-finite potential energy ({energy}) at step {step}",
-            )
-        system.buffer.append(
-            step=step,
-            time_fs=system.progress.time_fs,
-            positions=positions,
-            forces=forces,
-            potential_energy=energy,
-            kinetic_energy=kinetic,
-            temperature=temperature,
-        )
-        return None
+        return record_frame(system.buffer, system.progress, positions, forces, energy, kinetic)
 
     @staticmethod
     def _needs_host(system: _System) -> bool:
