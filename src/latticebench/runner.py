@@ -82,13 +82,27 @@ class StudyPlan:
         flows = []
         for model in self.spec.models:
             references = [reference for reference, m in self.todo if m == model]
-            if not references:
-                continue
-            maker = replace(self.maker(), models=[model])
-            flow = maker.make(references, skip=self.done)
-            flow.name = batched_flow_name(len(references), model)
-            flows.append(flow)
+            if references:
+                flows.append(self.batched_flow(model, references))
         return flows
+
+    def batched_flow(self, model: str, references: list[ReferenceDoc]) -> Flow:
+        """The torch-sim backend's flow of one model: its batched MD jobs and every sub-flow.
+
+        Parameters
+        ----------
+        model : str
+        references : list of ReferenceDoc
+            The compounds to compute with it.
+
+        Returns
+        -------
+        jobflow.Flow
+            Named by :func:`batched_flow_name`.
+        """
+        flow = replace(self.maker(), models=[model]).make(references, skip=self.done)
+        flow.name = batched_flow_name(len(references), model)
+        return flow
 
 
 def batched_flow_name(n_compounds: int, model: str) -> str:

@@ -279,11 +279,7 @@ def _submit_batched(
     (``metadata.benchmark_key`` is then a list, matched by the same ``$in`` query), so
     resubmitting skips each key that is active in any workflow, batched or not.
     """
-    from dataclasses import replace
-
     from jobflow.managers.fireworks import flow_to_workflow
-
-    from latticebench.runner import batched_flow_name
 
     resources = spec.resources
     todo: dict[str, list[tuple[ReferenceDoc, tuple[str, ...], tuple[str, ...]]]] = {}
@@ -295,9 +291,7 @@ def _submit_batched(
             continue
         todo.setdefault(model, []).append((reference, key, states))
     for model, items in todo.items():
-        maker = replace(plan.maker(), models=[model])
-        flow = maker.make([reference for reference, _, _ in items])
-        flow.name = batched_flow_name(len(items), model)
+        flow = plan.batched_flow(model, [reference for reference, _, _ in items])
         categories = route_flow(
             flow, gpu_category=resources.gpu_category, cpu_category=resources.cpu_category
         )
